@@ -1,0 +1,365 @@
+"""The Capillary Coupon V1.1 client: one shared ``httpx.AsyncClient``, six endpoints.
+
+Reads (get, series, is_redeemable, resend) are retried with jittered backoff when asking
+again may help (:mod:`bot.capillary.retry`). Writes (issue, redeem) are sent exactly once:
+when the request may have reached Capillary but no answer came back (a read timeout, a
+dropped connection, a gateway error page), the result is :class:`OutcomeUnknown`, which
+callers must reconcile with ``get``/``is_redeemable`` before anyone tries again.
+
+Every result and error carries the ``X-Cap-Requestid`` of the call; every HTTP attempt is
+reported to the optional ``observer`` (audit log, metrics) as a :class:`CallRecord`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+import httpx
+
+from bot.capillary.auth import Auth, BasicAuth, OAuth
+from bot.capillary.catalogue import TransportFailure
+from bot.capillary.envelope import (
+    Endpoint,
+    Envelope,
+    decode,
+    parse_get,
+    parse_is_redeemable,
+    parse_issue,
+    parse_redeem,
+    parse_resend,
+    parse_series,
+    parse_series_list,
+)
+from bot.capillary.errors import (
+    CapillaryError,
+    CapillaryProtocolError,
+    CapillaryRequestError,
+    CapillaryTransportError,
+)
+from bot.capillary.identifiers import CustomerId, parse_coupon_code, parse_series_id
+from bot.capillary.models import (
+    CouponLookup,
+    IssuedCoupon,
+    OutcomeUnknown,
+    Redeemability,
+    RedeemedCoupon,
+    ResentCoupon,
+    Series,
+)
+from bot.capillary.retry import RetryPolicy, is_retryable
+from bot.settings import CapillarySettings
+
+__all__ = ["CallObserver", "CallRecord", "CapillaryClient", "auth_from_settings"]
+
+T = TypeVar("T")
+REQUEST_ID_HEADER = "X-Cap-Requestid"
+_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
+_MAX_GET_CODES = 100  # Capillary refuses more than 100 coupons in one call (code 629)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One HTTP attempt against Capillary, for the audit log and metrics."""
+
+    endpoint: str
+    method: str
+    attempt: int
+    latency_ms: float
+    http_status: int | None
+    request_id: str | None
+    code: str | None  # the item code, request code or transport failure that decided it
+    outcome: Literal["ok", "error", "unknown"]
+
+
+CallObserver = Callable[[CallRecord], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    method: Literal["GET", "POST"]
+    endpoint: Endpoint
+    params: Mapping[str, str]
+    body: Mapping[str, Any] | None = None
+
+
+class _Unknown(Exception):
+    """A write whose outcome cannot be known (internal: becomes OutcomeUnknown)."""
+
+    def __init__(self, reason: str, request_id: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.request_id = request_id
+
+
+def auth_from_settings(settings: CapillarySettings, base_url: str) -> Auth:
+    """OAuth when a key and secret are set, else Basic with the till's username and password."""
+    if settings.oauth_key is not None and settings.oauth_secret is not None:
+        return OAuth(base_url, settings.oauth_key, settings.oauth_secret)
+    if settings.username and settings.password is not None:
+        return BasicAuth(settings.username, settings.password)
+    raise ValueError(
+        "Capillary credentials are missing: set CAPILLARY_USERNAME and CAPILLARY_PASSWORD."
+    )
+
+
+class CapillaryClient:
+    """Capillary's six v1.1 coupon endpoints. Use as ``async with`` or call :meth:`aclose`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Auth,
+        *,
+        timeout_seconds: float = 10.0,
+        retry: RetryPolicy | None = None,
+        observer: CallObserver | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.base_url = base_url.rstrip("/").removesuffix("/v1.1")
+        self._auth = auth
+        self._retry = retry or RetryPolicy()
+        self._observer = observer
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=_HEADERS,
+            timeout=httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds)),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: CapillarySettings, base_url: str | None = None
+    ) -> CapillaryClient:
+        """Build from settings; ``base_url`` overrides ``CAPILLARY_BASE_URL`` (the sandbox)."""
+        url = base_url or settings.base_url
+        if not url:
+            raise ValueError("CAPILLARY_BASE_URL is not set.")
+        return cls(url, auth_from_settings(settings, url), timeout_seconds=settings.timeout_seconds)
+
+    async def __aenter__(self) -> CapillaryClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- the six endpoints -------------------------------------------------------------
+
+    async def issue(self, series_id: str, customer: CustomerId) -> IssuedCoupon | OutcomeUnknown:
+        """Issue a coupon of ``series_id`` to ``customer``. Sent once; never retried."""
+        coupon = {"series_id": parse_series_id(series_id), "customer": customer.as_params()}
+        return await self._write(_Call("POST", Endpoint.ISSUE, {}, _root(coupon)), parse_issue)
+
+    async def redeem(
+        self,
+        code: str,
+        customer: CustomerId,
+        *,
+        bill_number: str | None = None,
+        bill_amount: Decimal | None = None,
+        validation_code: str | None = None,
+    ) -> RedeemedCoupon | OutcomeUnknown:
+        """Redeem ``code`` for ``customer``, optionally against a bill. Sent once; never retried."""
+        coupon: dict[str, Any] = {"code": parse_coupon_code(code), "customer": customer.as_params()}
+        if validation_code:
+            coupon["validation_code"] = validation_code
+        if bill_number is not None or bill_amount is not None:
+            coupon["transaction"] = [_transaction(bill_number, bill_amount)]
+        return await self._write(_Call("POST", Endpoint.REDEEM, {}, _root(coupon)), parse_redeem)
+
+    async def get(
+        self, codes: str | Sequence[str], *, issued_to_id: str | None = None
+    ) -> CouponLookup:
+        """Details of one or several coupons; unmatched codes come back in ``missing``."""
+        wanted = [codes] if isinstance(codes, str) else list(codes)
+        if not 1 <= len(wanted) <= _MAX_GET_CODES:
+            raise ValueError(f"get takes 1 to {_MAX_GET_CODES} coupon codes, not {len(wanted)}.")
+        params = {"code": ",".join(parse_coupon_code(c) for c in wanted)}
+        if issued_to_id is not None:
+            params["issuedToIds"] = issued_to_id
+        return await self._read(_Call("GET", Endpoint.GET, params), parse_get)
+
+    async def series(self, series_id: str) -> Series:
+        """One coupon series (raises :class:`CapillaryItemError` 707 when there is none)."""
+        params = {"id": parse_series_id(series_id)}
+        return await self._read(_Call("GET", Endpoint.SERIES, params), parse_series)
+
+    async def list_series(self) -> list[Series]:
+        """Every coupon series the till can see (``coupon/series`` without an id)."""
+        return await self._read(_Call("GET", Endpoint.SERIES, {}), parse_series_list)
+
+    async def is_redeemable(self, code: str, customer: CustomerId) -> Redeemability:
+        """Whether ``customer`` can redeem ``code`` now; when not, ``reason`` says why."""
+        params = {"code": parse_coupon_code(code), "details": "true", **customer.as_params()}
+        return await self._read(_Call("GET", Endpoint.IS_REDEEMABLE, params), parse_is_redeemable)
+
+    async def resend(self, code: str, customer: CustomerId) -> ResentCoupon:
+        """Send ``code`` to ``customer`` again through the programme's channel (SMS/email)."""
+        params = {"code": parse_coupon_code(code), **customer.as_params()}
+        return await self._read(_Call("GET", Endpoint.RESEND, params), parse_resend)
+
+    # --- the request loop ----------------------------------------------------------------
+
+    async def _read(self, call: _Call, parse: Callable[[Envelope], T]) -> T:
+        attempt = 1
+        while True:
+            try:
+                return await self._exchange(call, parse, attempt)
+            except CapillaryError as error:
+                wait = (
+                    self._retry.delay(attempt, error.retry_after) if is_retryable(error) else None
+                )
+                if wait is None:
+                    raise
+            await self._sleep(wait)
+            attempt += 1
+
+    async def _write(self, call: _Call, parse: Callable[[Envelope], T]) -> T | OutcomeUnknown:
+        try:
+            return await self._exchange(call, parse, attempt=1)
+        except _Unknown as unknown:
+            return OutcomeUnknown(call.endpoint.value, unknown.reason, unknown.request_id)
+
+    async def _exchange(self, call: _Call, parse: Callable[[Envelope], T], attempt: int) -> T:
+        """One call (plus one re-authentication on a 401), observed."""
+        started = time.perf_counter()
+        response: httpx.Response | None = None
+        try:
+            response = await self._send(call)
+            envelope = self._decode(call, response)
+            result = parse(envelope)
+        except CapillaryError as error:
+            error.retry_after = _retry_after(response)
+            if call.method == "POST" and _is_ambiguous(error):
+                unknown = _Unknown(_unknown_reason(error), error.request_id)
+                self._observe(call, attempt, started, response, unknown)
+                raise unknown from error
+            self._observe(call, attempt, started, response, error)
+            raise
+        self._observe(call, attempt, started, response, envelope.verdict(call.endpoint))
+        return result
+
+    async def _send(self, call: _Call) -> httpx.Response:
+        headers = await self._auth.headers(self._http)
+        response = await self._transmit(call, headers)
+        if response.status_code == 401 and self._auth.invalidate(headers):
+            response = await self._transmit(call, await self._auth.headers(self._http))
+        return response
+
+    async def _transmit(self, call: _Call, headers: dict[str, str]) -> httpx.Response:
+        params = {**call.params, "format": "json"}
+        try:
+            return await self._http.request(
+                call.method, call.endpoint.value, params=params, json=call.body, headers=headers
+            )
+        except httpx.TransportError as exc:
+            sent = not isinstance(
+                exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+            )
+            failure = (
+                TransportFailure.TIMEOUT
+                if isinstance(exc, httpx.TimeoutException)
+                else TransportFailure.CONNECTION_REFUSED
+            )
+            error = CapillaryTransportError(
+                failure, type(exc).__name__, endpoint=call.endpoint.value
+            )
+            error.sent = sent
+            raise error from exc
+
+    def _decode(self, call: _Call, response: httpx.Response) -> Envelope:
+        return decode(
+            response.content,
+            http_status=response.status_code,
+            request_id=response.headers.get(REQUEST_ID_HEADER),
+            endpoint=call.endpoint.value,
+        )
+
+    def _observe(
+        self,
+        call: _Call,
+        attempt: int,
+        started: float,
+        response: httpx.Response | None,
+        outcome: CapillaryError | _Unknown | int | None,
+    ) -> None:
+        if self._observer is None:
+            return
+        self._observer(
+            CallRecord(
+                endpoint=call.endpoint.value,
+                method=call.method,
+                attempt=attempt,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                http_status=response.status_code if response is not None else None,
+                request_id=response.headers.get(REQUEST_ID_HEADER)
+                if response is not None
+                else None,
+                code=_outcome_code(outcome),
+                outcome=_outcome_kind(outcome),
+            )
+        )
+
+
+def _root(coupon: dict[str, Any]) -> dict[str, Any]:
+    return {"root": {"coupon": [coupon]}}
+
+
+def _transaction(number: str | None, amount: Decimal | None) -> dict[str, str]:
+    txn = {}
+    if number is not None:
+        txn["number"] = number
+    if amount is not None:
+        txn["amount"] = f"{amount:.2f}"
+    return txn
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    value = response.headers.get("Retry-After", "") if response is not None else ""
+    return float(value) if value.strip().isdigit() else None
+
+
+# Request codes that do not say whether a write was carried out (server errors with no
+# item verdict). 503 and 521 are refusals before any work, so they are plain failures.
+_DEFINITE_5XX = frozenset({503, 521})
+
+
+def _is_ambiguous(error: CapillaryError) -> bool:
+    """Whether a failed write may nevertheless have happened at Capillary."""
+    if isinstance(error, CapillaryTransportError):
+        return error.sent
+    if isinstance(error, CapillaryRequestError):
+        return error.status_code >= 500 and error.status_code not in _DEFINITE_5XX
+    return isinstance(error, CapillaryProtocolError)
+
+
+def _unknown_reason(error: CapillaryError) -> str:
+    if isinstance(error, CapillaryTransportError):
+        if error.failure is TransportFailure.TIMEOUT:
+            return "no answer before the timeout"
+        return "the connection dropped before Capillary answered"
+    if isinstance(error, CapillaryProtocolError):
+        return "Capillary's answer could not be read"
+    return "Capillary reported a server error without saying what happened to the request"
+
+
+def _outcome_code(outcome: object) -> str | None:
+    if isinstance(outcome, CapillaryError):
+        return outcome.code
+    return str(outcome) if isinstance(outcome, int) else None
+
+
+def _outcome_kind(outcome: object) -> Literal["ok", "error", "unknown"]:
+    if isinstance(outcome, _Unknown):
+        return "unknown"
+    return "error" if isinstance(outcome, CapillaryError) else "ok"

@@ -1,0 +1,160 @@
+"""Identifiers an agent types: customers, coupon codes, series ids. Parsing, validation, masking.
+
+Capillary accepts any one identifier per call (``mobile``, ``email``, ``external_id``,
+``id``, ``card_number``). An agent types one token; :func:`parse_customer` maps it by the
+grammar in DESIGN.md:
+
+- ``+919876543210`` or bare digits → mobile
+- anything with ``@`` → email
+- ``ext:<id>`` → external_id, ``id:<n>`` → Capillary customer id, ``card:<no>`` → card_number
+
+The raw value never leaves this module in display form: use :meth:`CustomerId.masked`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "CustomerId",
+    "CustomerKind",
+    "InvalidInputError",
+    "parse_coupon_code",
+    "parse_customer",
+    "parse_series_id",
+]
+
+
+class CustomerKind(StrEnum):
+    """The identifier kinds Capillary's v1.1 coupon endpoints accept (their query/body keys)."""
+
+    MOBILE = "mobile"
+    EMAIL = "email"
+    EXTERNAL_ID = "external_id"
+    ID = "id"
+    CARD_NUMBER = "card_number"
+
+
+class InvalidInputError(ValueError):
+    """The text is not a valid identifier; the message says why, in words for an agent."""
+
+
+_PREFIXES = {
+    "ext:": CustomerKind.EXTERNAL_ID,
+    "id:": CustomerKind.ID,
+    "card:": CustomerKind.CARD_NUMBER,
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TOKEN = re.compile(r"^[A-Za-z0-9._\-/]+$")
+_MOBILE_DIGITS = (8, 15)  # E.164 allows at most 15 digits including the country code
+_MAX_TOKEN = 64
+_MASK = "••••"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerId:
+    """One validated customer identifier. ``value`` is normalised (mobile: digits only)."""
+
+    kind: CustomerKind
+    value: str
+
+    def __post_init__(self) -> None:
+        _VALIDATORS[self.kind](self.value)
+
+    def as_params(self) -> dict[str, str]:
+        """The query parameters / body ``customer`` object Capillary expects."""
+        return {self.kind.value: self.value}
+
+    def masked(self) -> str:
+        """The identifier as shown to people: ``••••3210``, ``r•••@example.com``."""
+        if self.kind is CustomerKind.EMAIL:
+            local, _, domain = self.value.partition("@")
+            return f"{local[:1]}•••@{domain}"
+        return _MASK + self.value[-4:]
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.masked()}"
+
+
+def parse_customer(text: str) -> CustomerId:
+    """Parse one identifier as an agent types it; raises :class:`InvalidInputError`."""
+    token = text.strip()
+    if not token:
+        raise InvalidInputError(
+            "A customer is needed: a mobile number, an email, or ext:/id:/card:."
+        )
+    for prefix, kind in _PREFIXES.items():
+        if token.lower().startswith(prefix):
+            return CustomerId(kind, token[len(prefix) :].strip())
+    if "@" in token:
+        return CustomerId(CustomerKind.EMAIL, token.lower())
+    digits = token.removeprefix("+").replace("-", "").replace(" ", "")
+    if digits.isdigit():
+        return CustomerId(CustomerKind.MOBILE, digits)
+    raise InvalidInputError(
+        f"“{_shorten(token)}” is not a customer: use a mobile number (+919876543210), "
+        "an email, or ext:<external id>, id:<customer id>, card:<card number>."
+    )
+
+
+def _shorten(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _check_mobile(value: str) -> None:
+    low, high = _MOBILE_DIGITS
+    if not (value.isascii() and value.isdigit() and low <= len(value) <= high):
+        raise InvalidInputError(
+            f"A mobile number has {low}–{high} digits with the country code, like +919876543210."
+        )
+
+
+def _check_email(value: str) -> None:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidInputError("That email address doesn't look complete, like name@example.com.")
+
+
+def _check_token(value: str) -> None:
+    if not value or len(value) > _MAX_TOKEN or not _TOKEN.match(value):
+        raise InvalidInputError(
+            f"An external id or card number is 1–{_MAX_TOKEN} letters, digits or . _ - /"
+        )
+
+
+def _check_id(value: str) -> None:
+    if not (value.isascii() and value.isdigit() and 0 < len(value) <= 19 and int(value) > 0):
+        raise InvalidInputError("A Capillary customer id is a positive number, like id:98662653.")
+
+
+_VALIDATORS = {
+    CustomerKind.MOBILE: _check_mobile,
+    CustomerKind.EMAIL: _check_email,
+    CustomerKind.EXTERNAL_ID: _check_token,
+    CustomerKind.ID: _check_id,
+    CustomerKind.CARD_NUMBER: _check_token,
+}
+
+
+_CODE = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
+
+
+def parse_coupon_code(text: str) -> str:
+    """A coupon code: 1–40 letters, digits, ``-`` or ``_``; Capillary ignores case."""
+    code = text.strip()
+    if not _CODE.match(code):
+        raise InvalidInputError(
+            f"“{_shorten(code)}” is not a coupon code: codes are letters and digits, like GOOD100."
+        )
+    return code.upper()
+
+
+def parse_series_id(text: str) -> str:
+    """A coupon series id: a positive number."""
+    series = text.strip()
+    if not (series.isascii() and series.isdigit() and len(series) <= 18 and int(series) > 0):
+        raise InvalidInputError(
+            f"“{_shorten(series)}” is not a series id: series ids are numbers, like 1001."
+        )
+    return series

@@ -1,0 +1,116 @@
+"""Settings from the environment (or ``.env``): one class per concern, composed in ``Settings``.
+
+Credentials are ``SecretStr`` and are unwrapped only where clients are built. Nothing is read
+at import time: call :func:`load_settings` at startup; tests build settings explicitly with
+``_env_file=None``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "SANDBOX",
+    "BotSettings",
+    "CapillarySettings",
+    "Settings",
+    "SlackSettings",
+    "is_placeholder",
+    "load_settings",
+]
+
+SANDBOX = "sandbox"
+_PLACEHOLDER_MARKS = ("changeme", "your-")
+
+
+def is_placeholder(value: SecretStr | str | None) -> bool:
+    """True for a missing credential or one still holding a template value."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if text is None or not text.strip():
+        return True
+    lowered = text.lower()
+    return any(mark in lowered for mark in _PLACEHOLDER_MARKS)
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+
+class CapillarySettings(BaseSettings):
+    """How to reach Capillary (``CAPILLARY_*``)."""
+
+    model_config = _config("CAPILLARY_")
+
+    base_url: str | None = Field(
+        default=None,
+        description="Cluster host, e.g. https://eu.api.capillarytech.com, or 'sandbox' for the "
+        "built-in sandbox. Required for serve.",
+    )
+    username: str | None = Field(default=None, description="Till username for Basic auth.")
+    password: SecretStr | None = Field(
+        default=None, description="Till password; the bot sends its MD5, as Capillary expects."
+    )
+    oauth_key: SecretStr | None = Field(
+        default=None, description="OAuth client key; used instead of Basic auth when set."
+    )
+    oauth_secret: SecretStr | None = Field(default=None, description="OAuth client secret.")
+    timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Per-request timeout in seconds."
+    )
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.oauth_key is not None and self.oauth_secret is not None
+
+
+class SlackSettings(BaseSettings):
+    """How to reach Slack (``SLACK_*``)."""
+
+    model_config = _config("SLACK_")
+
+    bot_token: SecretStr | None = Field(
+        default=None, description="Bot token xoxb-…; required for serve."
+    )
+    signing_secret: SecretStr | None = Field(
+        default=None, description="Request signing secret; required for HTTP mode."
+    )
+    app_token: SecretStr | None = Field(
+        default=None, description="App-level token xapp-…; required for Socket Mode."
+    )
+    api_url: str = Field(
+        default="https://slack.com/api/", description="Web API base URL (tests, emulators)."
+    )
+
+
+class BotSettings(BaseSettings):
+    """The bot itself (``COUPON_BOT_*``)."""
+
+    model_config = _config("COUPON_BOT_")
+
+    database: Path = Field(default=Path("coupon-bot.sqlite3"), description="SQLite file.")
+    policy: Path = Field(default=Path("policy.toml"), description="Policy file (roles, channels).")
+    port: int = Field(default=3000, ge=0, le=65535, description="HTTP port for serve.")
+    log_format: Literal["text", "json"] = Field(default="text", description="text or json.")
+
+
+class Settings(BaseModel):
+    """All settings."""
+
+    capillary: CapillarySettings
+    slack: SlackSettings
+    bot: BotSettings
+
+
+def load_settings(env_file: Path | None = Path(".env")) -> Settings:
+    """Read every settings class from the environment and ``env_file`` (None: environment only)."""
+    return Settings(
+        capillary=CapillarySettings(_env_file=env_file),
+        slack=SlackSettings(_env_file=env_file),
+        bot=BotSettings(_env_file=env_file),
+    )

@@ -1,0 +1,101 @@
+"""What an agent types as a customer, coupon code or series id."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.capillary.identifiers import (
+    CustomerId,
+    CustomerKind,
+    InvalidInputError,
+    parse_coupon_code,
+    parse_customer,
+    parse_series_id,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("+919876543210", CustomerKind.MOBILE, "919876543210"),
+        ("919876543210", CustomerKind.MOBILE, "919876543210"),
+        (" +44 7700-900000 ", CustomerKind.MOBILE, "447700900000"),
+        ("Asha@Example.com", CustomerKind.EMAIL, "asha@example.com"),
+        ("ext:CUST-9", CustomerKind.EXTERNAL_ID, "CUST-9"),
+        ("EXT:abc", CustomerKind.EXTERNAL_ID, "abc"),
+        ("id:98662653", CustomerKind.ID, "98662653"),
+        ("card:4000-1234", CustomerKind.CARD_NUMBER, "4000-1234"),
+    ],
+)
+def test_parse_customer(text: str, kind: CustomerKind, value: str) -> None:
+    assert parse_customer(text) == CustomerId(kind, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("", "A customer is needed"),
+        ("asha", "is not a customer"),
+        ("12345", "8–15 digits"),
+        ("+1234567890123456", "8–15 digits"),
+        ("٣٣٣٣٣٣٣٣٣", "8–15 digits"),
+        ("a@b", "doesn't look complete"),
+        ("id:abc", "positive number"),
+        ("id:0", "positive number"),
+        ("ext:", "external id or card number"),
+        ("ext:has space", "external id or card number"),
+        ("card:" + "9" * 65, "external id or card number"),
+    ],
+)
+def test_parse_customer_refuses_with_a_reason(text: str, complaint: str) -> None:
+    with pytest.raises(InvalidInputError, match=complaint):
+        parse_customer(text)
+
+
+def test_constructing_invalid_customer_directly_is_refused() -> None:
+    with pytest.raises(InvalidInputError):
+        CustomerId(CustomerKind.MOBILE, "12")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("+919876543210", "••••3210"),
+        ("rahul@example.com", "r•••@example.com"),
+        ("ext:CUST-0042", "••••0042"),
+        ("card:4000123412341234", "••••1234"),
+    ],
+)
+def test_masking(text: str, masked: str) -> None:
+    customer = parse_customer(text)
+    assert customer.masked() == masked
+    assert customer.value not in str(customer)
+
+
+def test_as_params() -> None:
+    assert parse_customer("id:5").as_params() == {"id": "5"}
+
+
+@given(st.text(max_size=80))
+def test_parse_customer_total(text: str) -> None:
+    try:
+        customer = parse_customer(text)
+    except InvalidInputError as error:
+        message = str(error)
+    else:
+        message = customer.masked()
+        assert customer.value not in message
+    assert message
+
+
+def test_coupon_code_and_series() -> None:
+    assert parse_coupon_code(" good100 ") == "GOOD100"
+    assert parse_series_id("1001") == "1001"
+    for bad in ["", "GOOD 100", "DROP;TABLE", "x" * 41]:
+        with pytest.raises(InvalidInputError, match="not a coupon code"):
+            parse_coupon_code(bad)
+    for bad in ["", "abc", "0", "-1", "1" * 19]:
+        with pytest.raises(InvalidInputError, match="not a series id"):
+            parse_series_id(bad)
