@@ -21,6 +21,7 @@ __all__ = [
     "SlackSettings",
     "is_placeholder",
     "load_settings",
+    "missing_credentials",
 ]
 
 SANDBOX = "sandbox"
@@ -64,10 +65,6 @@ class CapillarySettings(BaseSettings):
         default=10.0, gt=0, le=120, description="Per-request timeout in seconds."
     )
 
-    @property
-    def uses_oauth(self) -> bool:
-        return self.oauth_key is not None and self.oauth_secret is not None
-
 
 class SlackSettings(BaseSettings):
     """How to reach Slack (``SLACK_*``)."""
@@ -97,6 +94,9 @@ class BotSettings(BaseSettings):
     policy: Path = Field(default=Path("policy.toml"), description="Policy file (roles, channels).")
     port: int = Field(default=3000, ge=0, le=65535, description="HTTP port for serve.")
     log_format: Literal["text", "json"] = Field(default="text", description="text or json.")
+    currency: str = Field(
+        default="₹", max_length=8, description="Symbol shown before amounts (Capillary sends none)."
+    )
 
 
 class Settings(BaseModel):
@@ -114,3 +114,36 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
         slack=SlackSettings(_env_file=env_file),
         bot=BotSettings(_env_file=env_file),
     )
+
+
+def missing_credentials(settings: Settings, *, socket_mode: bool) -> list[str]:
+    """One line per credential ``serve`` needs that is missing or still a placeholder."""
+    slack, capillary = settings.slack, settings.capillary
+    needed: list[tuple[str, SecretStr | str | None]] = [("SLACK_BOT_TOKEN", slack.bot_token)]
+    needed.append(
+        ("SLACK_APP_TOKEN", slack.app_token)
+        if socket_mode
+        else ("SLACK_SIGNING_SECRET", slack.signing_secret)
+    )
+    needed.append(("CAPILLARY_BASE_URL", capillary.base_url))
+    if capillary.base_url != SANDBOX:
+        if capillary.oauth_key is not None or capillary.oauth_secret is not None:
+            needed += [
+                ("CAPILLARY_OAUTH_KEY", capillary.oauth_key),
+                ("CAPILLARY_OAUTH_SECRET", capillary.oauth_secret),
+            ]
+        else:
+            needed += [
+                ("CAPILLARY_USERNAME", capillary.username),
+                ("CAPILLARY_PASSWORD", capillary.password),
+            ]
+    return [
+        f"{name} is {'not set' if not _text(value) else 'still a placeholder'}: set it in the "
+        "environment or .env (see README, Configuration)."
+        for name, value in needed
+        if is_placeholder(value)
+    ]
+
+
+def _text(value: SecretStr | str | None) -> str:
+    return (value.get_secret_value() if isinstance(value, SecretStr) else value or "").strip()

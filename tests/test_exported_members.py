@@ -19,6 +19,7 @@ PUBLIC = {
         "CustomerId",
         "CustomerKind",
         "InvalidInputError",
+        "mask_text",
         "parse_coupon_code",
         "parse_customer",
         "parse_series_id",

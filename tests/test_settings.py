@@ -53,7 +53,7 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     env.write_text("COUPON_BOT_PORT=4123\nCAPILLARY_OAUTH_KEY=k\nCAPILLARY_OAUTH_SECRET=s\n")
     settings = load_settings(env_file=env)
     assert settings.bot.port == 4123
-    assert settings.capillary.uses_oauth
+    assert settings.capillary.oauth_key is not None
 
 
 @pytest.mark.parametrize(

@@ -21,11 +21,16 @@ from bot.capillary.catalogue import TransportFailure
 from bot.capillary.errors import CapillaryRequestError, CapillaryTransportError
 from bot.capillary.models import to_int, to_text
 
-__all__ = ["OAUTH_HEADER", "TOKEN_PATH", "Auth", "BasicAuth", "OAuth"]
+__all__ = ["OAUTH_HEADER", "TOKEN_PATH", "Auth", "BasicAuth", "OAuth", "normalize_base_url"]
 
 OAUTH_HEADER = "X-CAP-API-OAUTH-TOKEN"
 TOKEN_PATH = "/v3/oauth/token/generate"
 _MARGIN_SECONDS = 15.0
+
+
+def normalize_base_url(url: str) -> str:
+    """The cluster host, e.g. ``https://eu.api.capillarytech.com``; ``/`` and ``/v1.1`` dropped."""
+    return url.strip().rstrip("/").removesuffix("/v1.1").rstrip("/")
 
 
 class Auth(Protocol):
@@ -71,7 +76,7 @@ class OAuth:
         *,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self._url = base_url.rstrip("/") + TOKEN_PATH
+        self._url = normalize_base_url(base_url) + TOKEN_PATH
         self._key = key
         self._secret = secret
         self._clock = clock
@@ -97,13 +102,20 @@ class OAuth:
             response = await http.post(self._url, json=body)
         except httpx.TimeoutException as exc:
             raise CapillaryTransportError(
-                TransportFailure.TIMEOUT, "token", endpoint=TOKEN_PATH
+                TransportFailure.TIMEOUT, "token", sent=False, endpoint=TOKEN_PATH
             ) from exc
         except httpx.TransportError as exc:
             raise CapillaryTransportError(
-                TransportFailure.CONNECTION_REFUSED, type(exc).__name__, endpoint=TOKEN_PATH
+                TransportFailure.CONNECTION_REFUSED,
+                type(exc).__name__,
+                sent=False,
+                endpoint=TOKEN_PATH,
             ) from exc
-        return _read_token(response)
+        try:
+            return _read_token(response)
+        except CapillaryRequestError as error:
+            error.sent = False
+            raise
 
     def __repr__(self) -> str:
         return "OAuth(***)"

@@ -379,8 +379,8 @@ TRANSPORT: Mapping[TransportFailure, Entry] = MappingProxyType(
     {
         TransportFailure.TIMEOUT: Entry(
             Category.TRANSIENT,
-            "Capillary didn't answer in time, so we don't know whether this went through.",
-            "Check with /coupon get <code> before trying again, in case it did.",
+            "Capillary didn't answer in time.",
+            _WAIT_A_MINUTE,
             True,
         ),
         TransportFailure.CONNECTION_REFUSED: Entry(

@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 import httpx
 
-from bot.capillary.auth import Auth, BasicAuth, OAuth
+from bot.capillary.auth import Auth, BasicAuth, OAuth, normalize_base_url
 from bot.capillary.catalogue import TransportFailure
 from bot.capillary.envelope import (
     Endpoint,
@@ -37,6 +37,7 @@ from bot.capillary.envelope import (
 )
 from bot.capillary.errors import (
     CapillaryError,
+    CapillaryItemError,
     CapillaryProtocolError,
     CapillaryRequestError,
     CapillaryTransportError,
@@ -52,7 +53,7 @@ from bot.capillary.models import (
     Series,
 )
 from bot.capillary.retry import RetryPolicy, is_retryable
-from bot.settings import CapillarySettings
+from bot.settings import SANDBOX, CapillarySettings, is_placeholder
 
 __all__ = ["CallObserver", "CallRecord", "CapillaryClient", "auth_from_settings"]
 
@@ -83,8 +84,8 @@ CallObserver = Callable[[CallRecord], None]
 class _Call:
     method: Literal["GET", "POST"]
     endpoint: Endpoint
-    params: Mapping[str, str]
-    body: Mapping[str, Any] | None = None
+    params: Mapping[str, str] = field(repr=False)  # customer identifiers
+    body: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 class _Unknown(Exception):
@@ -98,12 +99,22 @@ class _Unknown(Exception):
 
 def auth_from_settings(settings: CapillarySettings, base_url: str) -> Auth:
     """OAuth when a key and secret are set, else Basic with the till's username and password."""
-    if settings.oauth_key is not None and settings.oauth_secret is not None:
-        return OAuth(base_url, settings.oauth_key, settings.oauth_secret)
-    if settings.username and settings.password is not None:
+    key, secret = settings.oauth_key, settings.oauth_secret
+    if (
+        key is not None
+        and secret is not None
+        and not (is_placeholder(key) or is_placeholder(secret))
+    ):
+        return OAuth(base_url, key, secret)
+    if (
+        settings.username
+        and settings.password is not None
+        and not is_placeholder(settings.password)
+    ):
         return BasicAuth(settings.username, settings.password)
     raise ValueError(
-        "Capillary credentials are missing: set CAPILLARY_USERNAME and CAPILLARY_PASSWORD."
+        "Capillary credentials are missing: set CAPILLARY_OAUTH_KEY and CAPILLARY_OAUTH_SECRET, "
+        "or CAPILLARY_USERNAME and CAPILLARY_PASSWORD."
     )
 
 
@@ -121,7 +132,7 @@ class CapillaryClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
-        self.base_url = base_url.rstrip("/").removesuffix("/v1.1")
+        self.base_url = normalize_base_url(base_url)
         self._auth = auth
         self._retry = retry or RetryPolicy()
         self._observer = observer
@@ -140,8 +151,10 @@ class CapillaryClient:
     ) -> CapillaryClient:
         """Build from settings; ``base_url`` overrides ``CAPILLARY_BASE_URL`` (the sandbox)."""
         url = base_url or settings.base_url
-        if not url:
-            raise ValueError("CAPILLARY_BASE_URL is not set.")
+        if not url or url == SANDBOX:
+            raise ValueError(
+                "CAPILLARY_BASE_URL must be a cluster URL here (the sandbox has its own)."
+            )
         return cls(url, auth_from_settings(settings, url), timeout_seconds=settings.timeout_seconds)
 
     async def __aenter__(self) -> CapillaryClient:
@@ -206,19 +219,23 @@ class CapillaryClient:
     async def resend(self, code: str, customer: CustomerId) -> ResentCoupon:
         """Send ``code`` to ``customer`` again through the programme's channel (SMS/email)."""
         params = {"code": parse_coupon_code(code), **customer.as_params()}
-        return await self._read(_Call("GET", Endpoint.RESEND, params), parse_resend)
+        # A GET that sends an SMS: retried only when Capillary surely did nothing.
+        return await self._read(
+            _Call("GET", Endpoint.RESEND, params), parse_resend, idempotent=False
+        )
 
     # --- the request loop ----------------------------------------------------------------
 
-    async def _read(self, call: _Call, parse: Callable[[Envelope], T]) -> T:
+    async def _read(
+        self, call: _Call, parse: Callable[[Envelope], T], *, idempotent: bool = True
+    ) -> T:
         attempt = 1
         while True:
             try:
                 return await self._exchange(call, parse, attempt)
             except CapillaryError as error:
-                wait = (
-                    self._retry.delay(attempt, error.retry_after) if is_retryable(error) else None
-                )
+                retry = is_retryable(error) and (idempotent or not _is_ambiguous(error))
+                wait = self._retry.delay(attempt, error.retry_after) if retry else None
                 if wait is None:
                     raise
             await self._sleep(wait)
@@ -262,20 +279,23 @@ class CapillaryClient:
             return await self._http.request(
                 call.method, call.endpoint.value, params=params, json=call.body, headers=headers
             )
+        except httpx.DecodingError as exc:
+            raise CapillaryProtocolError(
+                f"undecodable body ({exc})", endpoint=call.endpoint.value
+            ) from exc
+        except _NOT_SENT as exc:
+            raise CapillaryTransportError(
+                TransportFailure.CONNECTION_REFUSED,
+                type(exc).__name__,
+                sent=False,
+                endpoint=call.endpoint.value,
+            ) from exc
         except httpx.TransportError as exc:
-            sent = not isinstance(
-                exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
-            )
-            failure = (
-                TransportFailure.TIMEOUT
-                if isinstance(exc, httpx.TimeoutException)
-                else TransportFailure.CONNECTION_REFUSED
-            )
-            error = CapillaryTransportError(
-                failure, type(exc).__name__, endpoint=call.endpoint.value
-            )
-            error.sent = sent
-            raise error from exc
+            timed_out = isinstance(exc, httpx.TimeoutException)
+            failure = TransportFailure.TIMEOUT if timed_out else TransportFailure.CONNECTION_REFUSED
+            raise CapillaryTransportError(
+                failure, type(exc).__name__, sent=True, endpoint=call.endpoint.value
+            ) from exc
 
     def _decode(self, call: _Call, response: httpx.Response) -> Envelope:
         return decode(
@@ -329,18 +349,32 @@ def _retry_after(response: httpx.Response | None) -> float | None:
     return float(value) if value.strip().isdigit() else None
 
 
-# Request codes that do not say whether a write was carried out (server errors with no
-# item verdict). 503 and 521 are refusals before any work, so they are plain failures.
+# Failures raised before a byte of the request left this process.
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+# Capillary's own request codes that refuse before doing any work (busy, try later).
 _DEFINITE_5XX = frozenset({503, 521})
+# Item codes that do not say whether the write happened ("unknown error"; a redemption
+# whose follow-up event failed).
+_AMBIGUOUS_ITEM_CODES = frozenset({683, 730})
 
 
 def _is_ambiguous(error: CapillaryError) -> bool:
     """Whether a failed write may nevertheless have happened at Capillary."""
-    if isinstance(error, CapillaryTransportError):
-        return error.sent
+    if not error.sent:
+        return False
     if isinstance(error, CapillaryRequestError):
+        if not error.from_envelope:
+            return (error.http_status or 0) >= 500  # a gateway page: no verdict at all
         return error.status_code >= 500 and error.status_code not in _DEFINITE_5XX
-    return isinstance(error, CapillaryProtocolError)
+    if isinstance(error, CapillaryItemError):
+        return error.item_code in _AMBIGUOUS_ITEM_CODES
+    return True  # transport errors that were sent, unreadable answers
 
 
 def _unknown_reason(error: CapillaryError) -> str:

@@ -135,7 +135,12 @@ def decode(body: bytes, *, http_status: int, request_id: str | None, endpoint: s
     if not isinstance(response, dict) or not isinstance(status, dict):
         if http_status >= 400:
             raise CapillaryRequestError(
-                http_status, None, http_status=http_status, endpoint=endpoint, request_id=request_id
+                http_status,
+                None,
+                http_status=http_status,
+                from_envelope=False,
+                endpoint=endpoint,
+                request_id=request_id,
             )
         raise CapillaryProtocolError(_describe_body(body), endpoint=endpoint, request_id=request_id)
     return Envelope(_request_status(status), response, http_status, request_id)
@@ -194,12 +199,17 @@ def _first_item(envelope: Envelope, endpoint: Endpoint) -> Item:
 
 
 def _single_item(envelope: Envelope, endpoint: Endpoint) -> Item:
-    """The one item of a single-item call; its item error or the request error is raised."""
+    """The one item of a single-item call; its item error or the request error is raised.
+
+    The item's own verdict (a code, or at least a success flag) decides. An item without a
+    verdict follows the request status: success, or the request-level error.
+    """
     item = _first_item(envelope, endpoint)
     status = _item_status(item)
-    if not status.ok and (status.code is not None or not envelope.status.ok):
+    has_verdict = status.code is not None or status.success is not None
+    if has_verdict and not status.ok:
         raise _item_error(status, envelope, endpoint)
-    if not envelope.status.ok and status.code is None:
+    if not has_verdict and not envelope.status.ok:
         _raise_for_request(envelope, endpoint)
     return item
 
@@ -245,17 +255,20 @@ def parse_series_list(envelope: Envelope) -> list[Series]:
 def parse_is_redeemable(envelope: Envelope) -> Redeemability:
     """Parse ``coupon/isredeemable``. "Not redeemable" is an answer, with its reason.
 
-    Item codes that mean "try again later" are raised instead, so the caller may retry.
+    Redeemable needs the flag and, when there is one, a success code. Item codes that mean
+    "try again later" are raised instead, so the caller may retry.
     """
     item = _first_item(envelope, Endpoint.IS_REDEEMABLE)
     status = _item_status(item)
     flag = to_bool(item.get("is_redeemable"))
-    redeemable = bool(flag) and status.ok if status.code is not None else bool(flag)
+    code_ok = status.code is None or status.ok
+    redeemable = bool(flag) and code_ok
     if not redeemable and status.code is not None and is_retryable_item_code(status.code):
         raise _item_error(status, envelope, Endpoint.IS_REDEEMABLE)
-    reason = None if redeemable else explain_item(status.code or 0, status.message)
-    data = {**item, "is_redeemable": redeemable, "reason": reason}
-    data.setdefault("code", "")
+    reason = None
+    if not redeemable:
+        reason = explain_item(status.code if status.code and not status.ok else 0, status.message)
+    data = {"code": "", **item, "is_redeemable": redeemable, "reason": reason}
     return _validate(Redeemability, data, envelope, Endpoint.IS_REDEEMABLE)
 
 

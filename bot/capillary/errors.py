@@ -38,6 +38,9 @@ class CapillaryError(Exception):
     explanation: Explanation
     #: Seconds Capillary (or a gateway) asked us to wait, from ``Retry-After``.
     retry_after: float | None = None
+    #: False when the request certainly never reached Capillary (refused connection, no
+    #: token): such a failed write is a plain failure, not an unknown outcome.
+    sent: bool = True
 
     def __init__(
         self, explanation: Explanation, *, endpoint: str = "", request_id: str | None = None
@@ -65,6 +68,7 @@ class CapillaryTransportError(CapillaryError):
         failure: TransportFailure,
         detail: str | None = None,
         *,
+        sent: bool,
         endpoint: str = "",
         request_id: str | None = None,
     ):
@@ -72,8 +76,7 @@ class CapillaryTransportError(CapillaryError):
             explain_transport(failure, detail), endpoint=endpoint, request_id=request_id
         )
         self.failure = failure
-        #: Whether the request may have reached Capillary (a read timeout, not a refused connect).
-        self.sent = False
+        self.sent = sent
 
 
 class CapillaryProtocolError(CapillaryError):
@@ -94,6 +97,7 @@ class CapillaryRequestError(CapillaryError):
         message: str | None,
         *,
         http_status: int | None = None,
+        from_envelope: bool = True,
         endpoint: str = "",
         request_id: str | None = None,
     ):
@@ -102,6 +106,8 @@ class CapillaryRequestError(CapillaryError):
         )
         self.status_code = status_code
         self.http_status = http_status
+        #: False when only the HTTP status spoke (a gateway page, not Capillary's envelope).
+        self.from_envelope = from_envelope
 
 
 class CapillaryItemError(CapillaryError):

@@ -21,6 +21,7 @@ __all__ = [
     "CustomerId",
     "CustomerKind",
     "InvalidInputError",
+    "mask_text",
     "parse_coupon_code",
     "parse_customer",
     "parse_series_id",
@@ -69,13 +70,13 @@ class CustomerId:
 
     def masked(self) -> str:
         """The identifier as shown to people: ``••••3210``, ``r•••@example.com``."""
-        if self.kind is CustomerKind.EMAIL:
-            local, _, domain = self.value.partition("@")
-            return f"{local[:1]}•••@{domain}"
-        return _MASK + self.value[-4:]
+        return mask_text(self.value)
 
     def __str__(self) -> str:
         return f"{self.kind.value} {self.masked()}"
+
+    def __repr__(self) -> str:  # never the raw value, even in a traceback or debug log
+        return f"CustomerId({self.kind.value}, {self.masked()!r})"
 
 
 def parse_customer(text: str) -> CustomerId:
@@ -158,3 +159,12 @@ def parse_series_id(text: str) -> str:
             f"“{_shorten(series)}” is not a series id: series ids are numbers, like 1001."
         )
     return series
+
+
+def mask_text(value: str) -> str:
+    """Mask a raw identifier Capillary echoed back (mobile, email, external id) for display."""
+    text = value.strip()
+    if "@" in text:
+        local, _, domain = text.partition("@")
+        return f"{local[:1]}•••@{domain}"
+    return _MASK + text[-4:] if len(text) > 4 else _MASK

@@ -61,29 +61,29 @@ def to_bool(value: object) -> bool | None:
 
 def to_int(value: object) -> int | None:
     """``200``/``"200"``/``"200.0"`` → 200; anything else → None."""
-    text = _scalar_text(value)
-    if text is None:
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return int(number) if number.is_finite() and number == number.to_integral_value() else None
+    number = to_decimal(value)
+    return int(number) if number is not None and number == number.to_integral_value() else None
 
 
 def to_text(value: object) -> str | None:
     return _scalar_text(value)
 
 
+_MAX_EXPONENT = 30  # "1e9999999" would stall int() and arithmetic; no real field needs it
+
+
 def to_decimal(value: object) -> Decimal | None:
+    """``"5000.00"``/``100`` → Decimal; non-numbers and absurd magnitudes → None."""
     text = _scalar_text(value)
-    if text is None:
+    if text is None or len(text) > 64:
         return None
     try:
         number = Decimal(text)
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    if not number.is_finite() or abs(number.adjusted()) > _MAX_EXPONENT:
+        return None
+    return number
 
 
 def to_datetime(value: object) -> datetime | None:
@@ -114,7 +114,7 @@ def _mapping_or_none(value: object) -> object:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True)
 
 
 class ItemStatus(_Model):
@@ -229,16 +229,22 @@ class CouponDetails(_Result):
 
 
 def _redemption_from(item: dict[str, Any]) -> dict[str, Any] | None:
+    """``redemption_info`` (current), or top-level fields (old clusters); None if not redeemed.
+
+    Only real evidence counts: an explicit ``redeemed: true``, or a redemption id or date.
+    Empty objects, ``[]``, ``"NULL"`` and null fields are not a redemption.
+    """
     info = item.get("redemption_info")
     source = info if isinstance(info, dict) else item
-    if info is None and not any(k in item for k in ("redeemed_by", "redeemed_on", "transaction")):
-        return None
-    if to_bool(source.get("redeemed")) is False:
+    flag = to_bool(source.get("redeemed"))
+    when = to_text(source.get("redeemed_on"))
+    ident = to_text(source.get("id") if source is info else source.get("redemption_id"))
+    if flag is False or not (flag or when or (ident and source is info)):
         return None
     txn = source.get("transaction")
     bill = (txn.get("bill_number") or txn.get("number")) if isinstance(txn, dict) else None
     return {
-        "id": source.get("id") if source is info else source.get("redemption_id"),
+        "id": ident,
         "redeemed_on": source.get("redeemed_on"),
         "redeemed_at": source.get("redeemed_at"),
         "store": source.get("store"),
@@ -330,7 +336,7 @@ class RedeemedCoupon(_Result):
         txn = txn if isinstance(txn, dict) else {}
         return {
             **data,
-            "redemption_id": data.get("redemption_id", data.get("redemptionId")),
+            "redemption_id": data.get("redemption_id") or data.get("redemptionId"),
             "bill_number": txn.get("number"),
             "bill_amount": txn.get("amount"),
         }

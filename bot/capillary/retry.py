@@ -26,7 +26,12 @@ def is_retryable(error: CapillaryError) -> bool:
     if isinstance(error, CapillaryTransportError | CapillaryProtocolError):
         return True
     if isinstance(error, CapillaryRequestError):
-        return error.retry_later_helps or (error.http_status or 0) >= 500
+        # A server error (5xx, with no envelope or an envelope that says 5xx too) may pass;
+        # a 5xx whose envelope carries a definite 4xx code will not.
+        server_error = (error.http_status or 0) >= 500 and (
+            not error.from_envelope or error.status_code >= 500
+        )
+        return error.retry_later_helps or server_error
     if isinstance(error, CapillaryItemError):
         return error.retry_later_helps
     return False

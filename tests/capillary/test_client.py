@@ -468,3 +468,93 @@ async def test_get_rejects_bad_code_counts(codes: list[str]) -> None:
 def test_credentials_never_in_repr() -> None:
     assert "s3cret" not in repr(BasicAuth("u", SecretStr("s3cret")))
     assert "sec" not in repr(OAuth(BASE, SecretStr("key"), SecretStr("sec")))
+
+
+class TestReviewFindings:
+    """Money-safety edges a review found."""
+
+    async def test_gateway_503_page_on_write_is_unknown(self) -> None:
+        recorder = Recorder(httpx.Response(503, text="upstream connect error or disconnect/reset"))
+        async with make_client(recorder) as client:
+            assert isinstance(await client.redeem("A", CUSTOMER), OutcomeUnknown)
+
+    async def test_capillary_busy_521_on_write_is_a_plain_failure(self) -> None:
+        body = {
+            "response": {"status": {"success": False, "code": 521, "message": "Concurrent actions"}}
+        }
+        async with make_client(Recorder(reply(body))) as client:
+            with pytest.raises(CapillaryRequestError):
+                await client.redeem("A", CUSTOMER)
+
+    async def test_ambiguous_item_code_on_write_is_unknown(self) -> None:
+        body = {
+            "response": {
+                "status": {"success": False, "code": 500},
+                "coupons": {
+                    "coupon": {"code": "A", "item_status": {"success": False, "code": 683}}
+                },
+            }
+        }
+        async with make_client(Recorder(reply(body, 500))) as client:
+            assert isinstance(await client.redeem("A", CUSTOMER), OutcomeUnknown)
+
+    async def test_undecodable_body_is_a_typed_error_and_unknown_for_writes(self) -> None:
+        async with make_client(Recorder(httpx.DecodingError("bad gzip"))) as client:
+            assert isinstance(await client.issue("1001", CUSTOMER), OutcomeUnknown)
+
+    async def test_token_failure_on_write_is_a_plain_failure(self) -> None:
+        recorder = Recorder(httpx.Response(502, text="bad gateway"))
+        async with make_client(
+            recorder, auth=OAuth(BASE, SecretStr("k"), SecretStr("s"))
+        ) as client:
+            with pytest.raises(CapillaryRequestError):
+                await client.issue("1001", CUSTOMER)
+        assert recorder.api_requests() == []
+
+    async def test_resend_is_not_repeated_after_a_lost_answer(self) -> None:
+        recorder = Recorder(httpx.ReadTimeout("slow"), reply(GET_OK))
+        async with make_client(recorder) as client:
+            with pytest.raises(CapillaryTransportError):
+                await client.resend("A", CUSTOMER)
+        assert len(recorder.requests) == 1
+
+    async def test_resend_is_retried_when_nothing_was_sent(self) -> None:
+        resent = {
+            "response": {
+                "status": {"success": "true", "code": "200"},
+                "coupons": {
+                    "coupon": [{"code": "A", "item_status": {"success": "true", "code": "700"}}]
+                },
+            }
+        }
+        recorder = Recorder(httpx.ConnectError("refused"), reply(resent))
+        async with make_client(recorder) as client:
+            assert (await client.resend("A", CUSTOMER)).code == "A"
+        assert len(recorder.requests) == 2
+
+    async def test_5xx_with_definite_envelope_code_is_not_retried(self) -> None:
+        body = {"response": {"status": {"success": False, "code": 400, "message": "Invalid input"}}}
+        recorder = Recorder(reply(body, 500))
+        async with make_client(recorder) as client:
+            with pytest.raises(CapillaryRequestError):
+                await client.get("A")
+        assert len(recorder.requests) == 1
+
+
+def test_customer_repr_is_masked() -> None:
+    assert "919876543210" not in repr(CUSTOMER)
+    assert "919876543210" not in repr([CUSTOMER])
+
+
+def test_placeholder_oauth_does_not_override_basic() -> None:
+    from bot.capillary.client import auth_from_settings
+    from bot.settings import CapillarySettings
+
+    settings = CapillarySettings(
+        _env_file=None,
+        username="till",
+        password=SecretStr("pw"),
+        oauth_key=SecretStr(""),
+        oauth_secret=SecretStr(""),
+    )
+    assert isinstance(auth_from_settings(settings, BASE), BasicAuth)

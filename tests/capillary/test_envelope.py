@@ -490,3 +490,64 @@ def test_every_endpoint_has_a_payload_path() -> None:
     from bot.capillary.envelope import PAYLOAD_PATHS
 
     assert set(PAYLOAD_PATHS) == set(Endpoint)
+
+
+class TestReviewFindings:
+    """Edge cases a review found: each once mis-parsed."""
+
+    def test_failed_request_with_item_lacking_verdict_is_a_request_error(self) -> None:
+        body = {
+            "response": {
+                "status": {"success": False, "code": 500, "message": "Server error"},
+                "coupons": {"coupon": {"code": "GOOD100"}},
+            }
+        }
+        with pytest.raises(CapillaryRequestError) as caught:
+            parse_redeem(envelope(body, http_status=500))
+        assert caught.value.status_code == 500
+
+    def test_explicit_item_failure_without_code_is_an_item_error(self) -> None:
+        body = {
+            "response": {
+                "status": ok_status(),
+                "coupons": {"coupon": {"code": "A", "item_status": {"success": "false"}}},
+            }
+        }
+        with pytest.raises(CapillaryItemError):
+            parse_redeem(envelope(body))
+
+    @pytest.mark.parametrize("info", [[], {}, "", "NULL", None, {"redeemed": "false", "id": 5}])
+    def test_empty_redemption_info_is_not_a_redemption(self, info: Any) -> None:
+        item = {"id": 1, "code": "A", "redemption_info": info, "item_status": {"code": 700}}
+        body = {"response": {"status": ok_status(), "coupons": {"coupon": [item]}}}
+        (coupon,) = parse_get(envelope(body)).coupons
+        assert not coupon.redeemed
+
+    def test_old_style_null_redemption_fields_are_not_a_redemption(self) -> None:
+        item = {
+            "id": 1,
+            "code": "A",
+            "redeemed_on": None,
+            "transaction": None,
+            "item_status": {"code": 700},
+        }
+        body = {"response": {"status": ok_status(), "coupons": {"coupon": [item]}}}
+        (coupon,) = parse_get(envelope(body)).coupons
+        assert not coupon.redeemed
+
+    def test_numeric_code_and_series_id(self) -> None:
+        body = {
+            "response": {
+                "status": ok_status(),
+                "coupon": {"code": 12345678, "item_status": ITEM_OK_NATIVE},
+            }
+        }
+        assert parse_issue(envelope(body)).code == "12345678"
+        item = {"id": 1001, "item_status": {"code": 700}}
+        series_body = {"response": {"status": ok_status(), "series": {"items": {"item": item}}}}
+        assert parse_series(envelope(series_body)).id == "1001"
+
+    @pytest.mark.parametrize("number", ["1e9999999", "-1e1000000", "9" * 80])
+    def test_absurd_numbers_are_ignored_quickly(self, number: str) -> None:
+        body = {"response": {"status": {"success": True, "code": number}, "coupon": {"code": "A"}}}
+        assert parse_issue(envelope(body)).code == "A"

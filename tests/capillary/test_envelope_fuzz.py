@@ -39,7 +39,19 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
     st.sampled_from(
-        ["true", "false", "700", "713", "-1", "NULL", "", "31-12-2026", "2026-12-31", "1e999"]
+        [
+            "true",
+            "false",
+            "700",
+            "713",
+            "-1",
+            "NULL",
+            "",
+            "31-12-2026",
+            "2026-12-31",
+            "1e999",
+            "1e9999999",
+        ]
     ),
 )
 json_values = st.recursive(
