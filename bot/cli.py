@@ -25,6 +25,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve = commands.add_parser(
+        "serve",
+        help="run the bot (HTTP on /slack/events, or Socket Mode)",
+        description="Run the bot. HTTP mode serves POST /slack/events and GET /healthz on "
+        "COUPON_BOT_PORT; --socket-mode connects out to Slack with SLACK_APP_TOKEN instead.",
+    )
+    serve.add_argument("--socket-mode", action="store_true", help="use Socket Mode")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default COUPON_BOT_PORT)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
     return parser
 
 
@@ -36,10 +45,35 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    from bot.logs import configure_logging
+    from bot.policy import PolicyError, load_policy
+    from bot.server import serve_http, serve_socket_mode
+    from bot.settings import load_settings, missing_credentials
+
+    settings = load_settings()
+    if args.port is not None:
+        settings.bot.port = args.port
+    problems = missing_credentials(settings, socket_mode=args.socket_mode)
+    try:
+        load_policy(settings.bot.policy)
+    except PolicyError as error:
+        problems.append(str(error))
+    for problem in problems:
+        print(f"coupon-bot: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    configure_logging(settings.bot.log_format)
+    run = serve_socket_mode(settings) if args.socket_mode else serve_http(settings, args.host)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
-    handlers = {"sandbox": _run_sandbox}
+    handlers = {"sandbox": _run_sandbox, "serve": _run_serve}
     return handlers[args.command](args)
 
 

@@ -1,0 +1,73 @@
+"""``build_app(settings, deps)``: the Bolt AsyncApp with every surface registered.
+
+No module-level app: tests, ``serve`` and ``shell`` each build their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.access import Access, GroupLookup
+from bot.conversation import Conversation
+from bot.directory import SlackGroupDirectory
+from bot.errors import error_exit
+from bot.policy import Policy
+from bot.runtime import Runtime
+from bot.service import CouponApi, CouponService
+from bot.settings import Settings, SlackSettings
+from handlers import actions, commands, events, views
+
+__all__ = ["Deps", "build_app", "web_client"]
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What the app is built from. ``groups`` defaults to Slack's user groups (cached)."""
+
+    capillary: CouponApi
+    policy: Policy
+    groups: GroupLookup | None = None
+    currency: str = "₹"
+
+
+def web_client(slack: SlackSettings) -> AsyncWebClient:
+    """The Web API client: 429s are waited out (Retry-After), connection errors retried once."""
+    token = slack.bot_token.get_secret_value() if slack.bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=slack.api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        ],
+    )
+
+
+def build_app(settings: Settings, deps: Deps) -> AsyncApp:
+    """The whole bot as a Bolt app: middleware, listeners, the error exit."""
+    client = web_client(settings.slack)
+    secret = settings.slack.signing_secret
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        # Socket Mode has no signatures to check; HTTP mode always checks them.
+        request_verification_enabled=secret is not None,
+    )
+    groups = deps.groups or SlackGroupDirectory(client)
+    service = CouponService(deps.capillary)
+    runtime = Runtime(
+        access=Access(deps.policy, groups),
+        conversation=Conversation(client, service, currency=deps.currency),
+        currency=deps.currency,
+    )
+    app.error(error_exit)
+    for surface in (commands, actions, views, events):
+        surface.register(app, runtime)
+    return app

@@ -1,0 +1,42 @@
+"""Formatting values for people: money, dates, masked customers, Slack mentions. Pure."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+__all__ = ["day", "mention", "moment", "money", "short_id", "truncate"]
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    """``₹1,450`` / ``₹1,450.50``; ``—`` when unknown."""
+    if amount is None:
+        return "—"
+    text = f"{amount:,.2f}".removesuffix(".00")
+    return f"{currency}{text}"
+
+
+def day(value: date | None) -> str:
+    """``31 Dec 2026``."""
+    return value.strftime("%-d %b %Y") if value else "—"
+
+
+def moment(value: datetime | None) -> str:
+    """``20 Nov 2026, 14:02``."""
+    return value.strftime("%-d %b %Y, %H:%M") if value else "—"
+
+
+def mention(user_id: str) -> str:
+    """A Slack user mention that renders as @name."""
+    return f"<@{user_id}>"
+
+
+def short_id(request_id: str | None) -> str:
+    """Capillary request ids are long; show enough to quote: ``5f2c…91``."""
+    if not request_id:
+        return "—"
+    return request_id if len(request_id) <= 12 else f"{request_id[:6]}…{request_id[-4:]}"
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,107 @@
+"""Every sentence the bot says that is not built from a Capillary result lives here.
+
+Tone (UX.md): the answer first, short sentences, no jargon, the same words for the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.commands import Verb
+
+__all__ = [
+    "BUSY_CAPILLARY",
+    "COMING_SOON",
+    "NOT_IN_CHANNEL",
+    "STATUS_EMOJI",
+    "VERB_DOING",
+    "VERB_TITLES",
+    "internal_error",
+    "refusal",
+    "usage_reply",
+]
+
+#: The parent message's status emoji, by :class:`bot.service.Status` value (plus pending).
+STATUS_EMOJI = {
+    "pending": "⏳",
+    "ok": "✅",
+    "failed": "❌",
+    "refused": "🚫",
+    "unknown": "❓",
+    "expired": "⌛",
+    "transient": "⚠️",
+}
+
+#: What each verb does, for refusals ("You need the agent role to <redeem coupons>").
+VERB_DOING = {
+    Verb.HELP: "see help",
+    Verb.GET: "look coupons up",
+    Verb.SERIES: "look coupon series up",
+    Verb.CHECK: "check coupons",
+    Verb.RESEND: "resend coupons",
+    Verb.ISSUE: "issue coupons",
+    Verb.REDEEM: "redeem coupons",
+    Verb.LOG: "read the coupon log",
+    Verb.PENDING: "see pending approvals",
+}
+
+#: Modal titles (Slack allows 24 characters).
+VERB_TITLES = {
+    Verb.GET: "Look up coupons",
+    Verb.SERIES: "Coupon series",
+    Verb.CHECK: "Check a coupon",
+    Verb.RESEND: "Resend a coupon",
+    Verb.ISSUE: "Issue a coupon",
+    Verb.REDEEM: "Redeem a coupon",
+}
+
+BUSY_CAPILLARY = "Capillary isn't answering right now. Nothing was changed."
+COMING_SOON = {
+    Verb.LOG: "`/coupon log` is coming soon: the audit log isn't switched on in this version yet.",
+    Verb.PENDING: "`/coupon pending` is coming soon: approvals aren't switched on in this "
+    "version yet.",
+}
+NOT_IN_CHANNEL = (
+    "I'm not a member of this channel, so I can't post the answer here. "
+    "Invite me with `/invite @coupon-bot`, or use a support channel I'm in."
+)
+
+
+def _people(members: Sequence[str]) -> str:
+    shown = [m if m.startswith("@") else f"<@{m}>" for m in members if m != "*"]
+    return ", ".join(shown) if shown else "your Slack admin"
+
+
+def refusal(
+    reason: str, verb: Verb, needed: str | None, admins: Sequence[str], can_look_up: bool
+) -> str:
+    """An ephemeral refusal: what is missing, who grants it, what the user can still do."""
+    doing = VERB_DOING[verb]
+    first = {
+        "no_policy": f"Nobody can {doing} yet: this bot has no policy file (policy.toml).",
+        "no_role": f"You need the {needed or 'viewer'} role to {doing}, and you have no role yet.",
+        "role_too_low": f"You need the {needed} role to {doing}.",
+        "channel_not_allowed": "I only work in the support channels listed in policy.toml.",
+    }[reason]
+    grant = f"Ask an admin to add you to a role in policy.toml (admins: {_people(admins)})."
+    if reason == "channel_not_allowed":
+        grant = f"Try one of those channels, or ask an admin ({_people(admins)}) to add this one."
+    if reason == "no_policy":
+        grant = "Whoever runs the bot needs to write one (see the README)."
+    tail = " You can still look coupons up: `/coupon get <code>`." if can_look_up else ""
+    return f"{first} {grant}{tail}"
+
+
+def usage_reply(problem: str, usage_line: str | None) -> str:
+    """What a malformed command gets back: the specific problem, then the usage line."""
+    usage = (
+        f"Usage: `{usage_line}`" if usage_line else "Type `/coupon help` to see what you can do."
+    )
+    return f"{problem}\n{usage}"
+
+
+def internal_error(correlation_id: str) -> str:
+    return (
+        f"Something went wrong on my side, and nothing more was done. "
+        f"If it happens again, tell whoever runs the bot and quote `{correlation_id}`."
+    )

@@ -1,0 +1,355 @@
+"""Block Kit for what goes in the channel: the parent line, and each outcome in its thread.
+
+Pure functions from domain data to :class:`SlackMessage`. Customer identifiers only ever
+appear masked. Every result names what it is about (coupon code or series id) so that a
+thread read on its own makes sense.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.blocks.format import day, mention, moment, money, short_id, truncate
+from bot.blocks.messages import BUSY_CAPILLARY, STATUS_EMOJI
+from bot.capillary.catalogue import Category, Explanation
+from bot.capillary.identifiers import mask_text
+from bot.capillary.models import CouponDetails, MissingCoupon, Series
+from bot.commands import Check, Command, Get, Issue, Redeem, Resend, SeriesInfo
+from bot.service import (
+    Checked,
+    Failed,
+    Issued,
+    Known,
+    Looked,
+    Outcome,
+    Redeemed,
+    Resent,
+    SeriesFound,
+    Unknown,
+)
+
+__all__ = ["SlackMessage", "describe", "parent_message", "result_message", "status_key"]
+
+_MAX_COUPONS_SHOWN = 20  # keeps a 100-code lookup under Slack's 50 blocks per message
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """``text`` (notification fallback) and blocks, ready for chat.postMessage / update."""
+
+    text: str
+    blocks: tuple[Block, ...] = ()
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+
+
+def _md(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))
+
+
+def _small(*lines: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(line, 2000)) for line in lines])
+
+
+def describe(command: Command, currency: str = "₹") -> str:
+    """One line naming a command: ``redeem GOOD200 for ••••3210 · bill B-1182 ₹1,450``."""
+    match command:
+        case Get(codes=codes, customer=customer):
+            shown = ", ".join(codes[:5]) + (f" +{len(codes) - 5} more" if len(codes) > 5 else "")
+            return f"get {shown}" + (f" for {customer.masked()}" if customer else "")
+        case SeriesInfo(series_id=series_id):
+            return f"series {series_id}"
+        case Check() | Resend():
+            return f"{command.verb.value} {command.code} for {command.customer.masked()}"
+        case Issue(series_id=series_id, customer=customer):
+            return f"issue from series {series_id} to {customer.masked()}"
+        case Redeem():
+            return f"redeem {command.code} for {command.customer.masked()}" + _bill(
+                command, currency
+            )
+    return command.verb.value
+
+
+def _bill(command: Redeem, currency: str) -> str:
+    parts = [f"bill {command.bill_number}" if command.bill_number else ""]
+    if command.bill_amount is not None:
+        parts.append(money(command.bill_amount, currency))
+    text = " ".join(p for p in parts if p)
+    return f" · {text}" if text else ""
+
+
+def status_key(outcome: Outcome) -> str:
+    """The :data:`STATUS_EMOJI` key for an outcome (Capillary down gets its own)."""
+    if isinstance(outcome, Failed) and outcome.explanation.category is Category.TRANSIENT:
+        return "transient"
+    return outcome.status.value
+
+
+def parent_message(
+    actor_id: str, command: Command, status: str, currency: str = "₹"
+) -> SlackMessage:
+    """The channel line every command gets: who, what, masked customer, status emoji."""
+    line = f"🎟️ {mention(actor_id)} · {describe(command, currency)}   {STATUS_EMOJI[status]}"
+    return SlackMessage(text=line, blocks=(_md(line),))
+
+
+def result_message(outcome: Outcome, currency: str = "₹") -> SlackMessage:
+    """The thread reply for an outcome."""
+    match outcome:
+        case Looked():
+            return _looked(outcome, currency)
+        case SeriesFound(series=series):
+            return _series(series, currency)
+        case Checked():
+            return _checked(outcome, currency)
+        case Resent(command=command):
+            text = f"📨 {command.code} was sent to {command.customer.masked()} again."
+            return SlackMessage(text, (_md(text), _request(None, outcome.result.request_id)))
+        case Issued():
+            return _issued(outcome, currency)
+        case Redeemed():
+            return _redeemed(outcome, currency)
+        case Failed():
+            return _failed(outcome)
+        case Unknown():
+            return _unknown(outcome)
+
+
+def _request(code: str | None, request_id: str | None) -> ContextBlock:
+    parts = [f"Capillary code {code}"] if code else []
+    parts.append(f"request id {short_id(request_id)}")
+    return _small(" · ".join(parts))
+
+
+def _coupon_value(coupon: CouponDetails, currency: str) -> str:
+    if coupon.value is None:
+        return "—"
+    if coupon.is_absolute is False:
+        return f"{coupon.value.normalize():f}% off"
+    return f"{money(coupon.value, currency)} off"
+
+
+def _coupon_fields(coupon: CouponDetails, currency: str) -> list[MarkdownTextObject]:
+    owner = coupon.customer
+    who = mask_text(owner.mobile or owner.email or owner.external_id or "") if owner else "—"
+    store = coupon.issued_store.name if coupon.issued_store and coupon.issued_store.name else "—"
+    pairs = [
+        ("Code", coupon.code),
+        ("Series", coupon.series_id or "—"),
+        ("Value", _coupon_value(coupon, currency)),
+        ("Valid till", day(coupon.valid_till)),
+        ("Issued", f"{moment(coupon.issued_on)} at {store} to {who}"),
+        ("Redeemed", _redemption_text(coupon)),
+    ]
+    return [
+        MarkdownTextObject(text=f"*{label}*\n{truncate(value, 1900)}") for label, value in pairs
+    ]
+
+
+def _redemption_text(coupon: CouponDetails) -> str:
+    redemption = coupon.redemption
+    if redemption is None:
+        return "Not redeemed yet"
+    where = (
+        redemption.store.name
+        if redemption.store and redemption.store.name
+        else redemption.redeemed_at
+    )
+    bill = f", bill {redemption.bill_number}" if redemption.bill_number else ""
+    return f"Yes, {moment(redemption.redeemed_on)}" + (f" at {where}" if where else "") + bill
+
+
+def _missing_line(missing: MissingCoupon) -> str:
+    return f"• *{missing.code}*: {missing.explanation.sentence}"
+
+
+def _looked(outcome: Looked, currency: str) -> SlackMessage:
+    blocks: list[Block] = []
+    for coupon in outcome.coupons[:_MAX_COUPONS_SHOWN]:
+        value = _coupon_value(coupon, currency)
+        headline = f"*{coupon.code}* — {value} · series {coupon.series_id or '—'}"
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=headline), fields=_coupon_fields(coupon, currency)
+            )
+        )
+    hidden = len(outcome.coupons) - _MAX_COUPONS_SHOWN
+    if hidden > 0:
+        blocks.append(_small(f"…and {hidden} more. Look them up in smaller groups to see all."))
+    if outcome.missing:
+        lines = "\n".join(_missing_line(m) for m in outcome.missing[:_MAX_COUPONS_SHOWN])
+        blocks.append(_md(f"Not found for this lookup:\n{lines}"))
+    blocks.append(_request(None, outcome.request_id))
+    found = ", ".join(c.code for c in outcome.coupons[:5]) or "no coupons"
+    return SlackMessage(f"Coupon details: {found}", tuple(blocks))
+
+
+def _series(series: Series, currency: str) -> SlackMessage:
+    value = (
+        f"{series.discount_value.normalize():f}% off"
+        if series.discount_type == "PERC" and series.discount_value is not None
+        else f"{money(series.discount_value, currency)} off"
+    )
+    limit = "unlimited" if series.max_create in (None, -1) else str(series.max_create)
+    pairs = [
+        ("Series", series.id),
+        ("Value", value),
+        ("Valid till", day(series.valid_till)),
+        (
+            "Issued / redeemed",
+            f"{series.issued if series.issued is not None else '—'} / "
+            f"{series.redeemed if series.redeemed is not None else '—'}",
+        ),
+        ("Can issue", limit),
+        ("Validation code", "required" if series.is_validation_required else "not needed"),
+    ]
+    headline = f"*Series {series.id}* — {series.description or 'no description'}"
+    fields = [MarkdownTextObject(text=f"*{label}*\n{text}") for label, text in pairs]
+    blocks = (
+        SectionBlock(text=MarkdownTextObject(text=truncate(headline, 3000)), fields=fields),
+        _request(None, series.request_id),
+    )
+    return SlackMessage(f"Series {series.id}: {series.description or ''}".strip(), blocks)
+
+
+def _checked(outcome: Checked, currency: str) -> SlackMessage:
+    command, result = outcome.command, outcome.result
+    who = command.customer.masked()
+    if result.is_redeemable:
+        left = "unlimited redemptions" if result.unlimited else _left(result.redemptions_left)
+        value = f" · worth {money(result.coupon_value, currency)}" if result.coupon_value else ""
+        text = f"✅ {command.code} can be redeemed by {who} · {left}{value}"
+        return SlackMessage(text, (_md(text), _request("700", result.request_id)))
+    reason = result.reason
+    return _explained(f"{command.code} can't be redeemed by {who}", reason, result.request_id)
+
+
+def _left(count: int | None) -> str:
+    if count is None:
+        return "redemptions left unknown"
+    return f"{count} redemption{'s' if count != 1 else ''} left"
+
+
+def _issued(outcome: Issued, currency: str) -> SlackMessage:
+    coupon, command = outcome.coupon, outcome.command
+    value = (
+        money(coupon.discount_value, currency)
+        if coupon.discount_type != "PERC"
+        else (f"{coupon.discount_value}%" if coupon.discount_value is not None else "—")
+    )
+    text = (
+        f"✅ Issued *{coupon.code}* to {command.customer.masked()} · series {command.series_id}"
+        f" · {value} off · valid till {day(coupon.valid_till)}"
+    )
+    return SlackMessage(text, (_md(text), _request("700", coupon.request_id)))
+
+
+def _redeemed(outcome: Redeemed, currency: str) -> SlackMessage:
+    redemption, command = outcome.redemption, outcome.command
+    worth = f" · {money(redemption.coupon_value, currency)} off" if redemption.coupon_value else ""
+    bill = f" bill {command.bill_number}" if command.bill_number else ""
+    text = (
+        f"✅ {command.code} redeemed for {command.customer.masked()}"
+        f" · redemption id {redemption.redemption_id or '—'}{worth}{bill}"
+    )
+    return SlackMessage(text, (_md(text), _request("700", redemption.request_id)))
+
+
+def _failed(outcome: Failed) -> SlackMessage:
+    subject = _subject(outcome.command)
+    explanation = outcome.explanation
+    if explanation.category is Category.TRANSIENT:
+        headline = f"⚠️ {subject}: {BUSY_CAPILLARY}"
+        return _with_next_step(headline, explanation, outcome.request_id)
+    return _explained(f"{subject} didn't work", explanation, outcome.request_id)
+
+
+def _subject(command: Command) -> str:
+    match command:
+        case Get(codes=codes):
+            return f"Looking up {', '.join(codes[:3])}"
+        case SeriesInfo(series_id=series_id):
+            return f"Series {series_id}"
+        case Issue(series_id=series_id):
+            return f"Issuing from series {series_id}"
+        case Check() | Resend() | Redeem():
+            return f"{command.verb.value.capitalize()} {command.code}"
+    return command.verb.value.capitalize()
+
+
+def _explained(
+    headline: str, explanation: Explanation | None, request_id: str | None
+) -> SlackMessage:
+    if explanation is None:
+        return SlackMessage(f"❌ {headline}.", (_md(f"❌ {headline}."), _request(None, request_id)))
+    return _with_next_step(
+        f"❌ {headline}: {_lower_first(explanation.sentence)}", explanation, request_id
+    )
+
+
+def _with_next_step(
+    headline: str, explanation: Explanation, request_id: str | None
+) -> SlackMessage:
+    code = explanation.code if explanation.source != "transport" else None
+    said = (
+        f" · Capillary said “{truncate(explanation.capillary_message, 200)}”"
+        if (explanation.capillary_message and explanation.source != "transport")
+        else ""
+    )
+    context = _small(
+        f"{'Capillary code ' + code + ' · ' if code else ''}request id {short_id(request_id)}{said}"
+    )
+    blocks = (_md(headline), _md(f"*Next step:* {explanation.next_step}"), context)
+    return SlackMessage(headline, blocks)
+
+
+def _lower_first(sentence: str) -> str:
+    """``This coupon has expired.`` → ``this coupon has expired.`` (acronyms stay)."""
+    return sentence if sentence[:2].isupper() else sentence[:1].lower() + sentence[1:]
+
+
+def _unknown(outcome: Unknown) -> SlackMessage:
+    command, unknown = outcome.command, outcome.unknown
+    verb = command.verb.value
+    subject = command.code if isinstance(command, Redeem) else f"series {command.series_id}"
+    first = (
+        f"❓ The {verb} request for {subject} got no clear answer ({unknown.reason}), "
+        "so we don't know yet whether it went through."
+    )
+    blocks = (_md(first), _md(_what_is_known(outcome, subject)), _request(None, unknown.request_id))
+    return SlackMessage(first, blocks)
+
+
+def _what_is_known(outcome: Unknown, subject: str) -> str:
+    checked = moment(outcome.checked_at)
+    if outcome.known is Known.HAPPENED:
+        suffix = _redemption_suffix(outcome.coupon)
+        return (
+            f"Checked again at {checked}: {subject} shows as redeemed{suffix}. "
+            "Don't redeem it again."
+        )
+    if outcome.known is Known.DID_NOT_HAPPEN:
+        return (
+            f"Checked again at {checked}: {subject} is not redeemed, so it did not go through. "
+            "It is safe to try again."
+        )
+    return (
+        "Capillary can't tell us yet. Check the customer's coupons in Capillary before you "
+        f"{outcome.command.verb.value} again, so nothing is done twice."
+    )
+
+
+def _redemption_suffix(coupon: CouponDetails | None) -> str:
+    redemption = coupon.redemption if coupon else None
+    if redemption is None:
+        return ""
+    return f" at {moment(redemption.redeemed_on)} (redemption id {redemption.id or '—'})"

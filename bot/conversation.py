@@ -1,0 +1,52 @@
+"""A command's conversation in the channel: the parent line, the result in its thread,
+the parent's status emoji updated once the outcome is known.
+
+Slack-facing glue between the service (domain) and the builders (pure).
+"""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.results import parent_message, result_message, status_key
+from bot.commands import Check, Get, Issue, Redeem, Resend, SeriesInfo
+from bot.service import CouponService, Outcome
+
+__all__ = ["Conversation", "RunnableCommand"]
+
+RunnableCommand = Get | SeriesInfo | Check | Resend | Issue | Redeem
+
+
+class Conversation:
+    """Runs a command in a thread of its own. One instance serves every request."""
+
+    def __init__(self, client: AsyncWebClient, service: CouponService, *, currency: str = "₹"):
+        self._client = client
+        self._service = service
+        self._currency = currency
+
+    async def run(self, actor_id: str, channel_id: str, command: RunnableCommand) -> Outcome:
+        """Post the parent, run the command, answer in the thread, update the parent."""
+        parent = await self._client.chat_postMessage(
+            channel=channel_id,
+            **parent_message(actor_id, command, "pending", self._currency).as_kwargs(),
+        )
+        ts = str(parent["ts"])
+        try:
+            outcome = await self._service.run(command)
+            await self._client.chat_postMessage(
+                channel=channel_id,
+                thread_ts=ts,
+                **result_message(outcome, self._currency).as_kwargs(),
+            )
+        except Exception:
+            await self._set_status(actor_id, channel_id, ts, command, "failed")
+            raise  # the error exit tells the user, with a correlation id
+        await self._set_status(actor_id, channel_id, ts, command, status_key(outcome))
+        return outcome
+
+    async def _set_status(
+        self, actor_id: str, channel_id: str, ts: str, command: RunnableCommand, status: str
+    ) -> None:
+        message = parent_message(actor_id, command, status, self._currency)
+        await self._client.chat_update(channel=channel_id, ts=ts, **message.as_kwargs())

@@ -1,0 +1,74 @@
+"""Who is in which Slack user group, from ``usergroups.list``, cached with a TTL.
+
+Slack rates ``usergroups.*`` at Tier 2 (about 20 calls a minute), so membership is fetched
+once per TTL for the whole workspace, served stale while a refresh runs in the background,
+and never fetched on the ack path once warm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+__all__ = ["SlackGroupDirectory"]
+
+log = logging.getLogger(__name__)
+
+
+class SlackGroupDirectory:
+    """User id → the handles of the user groups they belong to."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        ttl_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._client = client
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._groups_by_user: Mapping[str, frozenset[str]] | None = None
+        self._fetched_at = 0.0
+        self._refresh: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def groups_of(self, user_id: str) -> frozenset[str]:
+        """The user's group handles (without ``@``)."""
+        if self._groups_by_user is None:
+            await self.refresh()
+        elif self._clock() - self._fetched_at > self._ttl:
+            self._refresh_in_background()
+        return (self._groups_by_user or {}).get(user_id, frozenset())
+
+    async def refresh(self) -> None:
+        """Fetch every group with its members (one ``usergroups.list`` call)."""
+        async with self._lock:
+            if self._groups_by_user is not None and self._clock() - self._fetched_at <= self._ttl:
+                return
+            self._groups_by_user = await self._fetch()
+            self._fetched_at = self._clock()
+
+    def _refresh_in_background(self) -> None:
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.get_running_loop().create_task(self.refresh())
+
+    async def _fetch(self) -> Mapping[str, frozenset[str]]:
+        try:
+            response = await self._client.usergroups_list(include_users=True)
+        except SlackApiError as error:
+            # No user groups on this plan, or the scope is missing: roles by user id still work.
+            log.warning(
+                "user groups unavailable (%s); roles by user id only", error.response.get("error")
+            )
+            return self._groups_by_user or {}
+        members: dict[str, set[str]] = {}
+        for group in response.get("usergroups") or []:
+            for user in group.get("users") or []:
+                members.setdefault(user, set()).add(str(group.get("handle", "")))
+        return {user: frozenset(handles) for user, handles in members.items()}

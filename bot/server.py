@@ -1,0 +1,107 @@
+"""Serving the app: HTTP mode (aiohttp, ``POST /slack/events``) or Socket Mode, plus the
+wiring ``serve`` and ``shell`` share: settings → policy → Capillary client → app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+from pydantic import SecretStr
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.access import GroupLookup
+from bot.app import Deps, build_app
+from bot.capillary.auth import BasicAuth
+from bot.capillary.client import CapillaryClient
+from bot.policy import load_policy
+from bot.settings import SANDBOX, Settings
+
+__all__ = ["EVENTS_PATH", "RunningBot", "capillary_client", "running_bot", "web_application"]
+
+EVENTS_PATH = "/slack/events"
+log = logging.getLogger("coupon_bot")
+
+
+def web_application(app: AsyncApp) -> web.Application:
+    """``POST /slack/events`` → Bolt (signature checked there), ``GET /healthz``."""
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    application = web.Application()
+    application.router.add_post(EVENTS_PATH, events)
+    application.router.add_get("/healthz", healthz)
+    return application
+
+
+@asynccontextmanager
+async def capillary_client(settings: Settings) -> AsyncIterator[CapillaryClient]:
+    """The configured Capillary, or the built-in sandbox (in this process) for ``sandbox``."""
+    if settings.capillary.base_url != SANDBOX:
+        async with CapillaryClient.from_settings(settings.capillary) as client:
+            yield client
+        return
+    from bot.sandbox.capillary import SANDBOX_PASSWORD, SANDBOX_USERNAME, running_sandbox
+
+    async with running_sandbox() as sandbox:
+        auth = BasicAuth(SANDBOX_USERNAME, SecretStr(SANDBOX_PASSWORD))
+        timeout = settings.capillary.timeout_seconds
+        async with CapillaryClient(sandbox.base_url, auth, timeout_seconds=timeout) as client:
+            log.info("Capillary: built-in sandbox at %s", sandbox.base_url)
+            yield client
+
+
+@dataclass(frozen=True, slots=True)
+class RunningBot:
+    url: str  # the events URL, e.g. http://127.0.0.1:3000/slack/events
+    app: AsyncApp
+    capillary: CapillaryClient
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings, *, host: str = "127.0.0.1", groups: GroupLookup | None = None
+) -> AsyncIterator[RunningBot]:
+    """The bot serving HTTP on ``settings.bot.port`` (0: a free port) until the block ends."""
+    policy = load_policy(settings.bot.policy)
+    async with AsyncExitStack() as stack:
+        capillary = await stack.enter_async_context(capillary_client(settings))
+        deps = Deps(
+            capillary=capillary, policy=policy, groups=groups, currency=settings.bot.currency
+        )
+        app = build_app(settings, deps)
+        runner = web.AppRunner(web_application(app), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, host, settings.bot.port)
+        await site.start()
+        port = runner.addresses[0][1]
+        yield RunningBot(f"http://{host}:{port}{EVENTS_PATH}", app, capillary)
+
+
+async def serve_http(settings: Settings, host: str) -> None:
+    """Serve until cancelled (Ctrl-C)."""
+    async with running_bot(settings, host=host) as bot:
+        log.info("coupon-bot listening on %s", bot.url)
+        await asyncio.Event().wait()
+
+
+async def serve_socket_mode(settings: Settings) -> None:
+    """Connect out to Slack over a WebSocket (no public URL needed)."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    policy = load_policy(settings.bot.policy)
+    token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else ""
+    async with capillary_client(settings) as capillary:
+        deps = Deps(capillary=capillary, policy=policy, currency=settings.bot.currency)
+        handler = AsyncSocketModeHandler(build_app(settings, deps), token)
+        await handler.start_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt

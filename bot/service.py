@@ -1,0 +1,286 @@
+"""The one service handlers call: run a parsed command against Capillary, return an outcome.
+
+Domain code: no Slack, no SQLite, no Block Kit. Every Capillary failure becomes a
+:class:`Failed` outcome carrying the catalogue's explanation; a write whose outcome is
+unknown is checked again at once (``get`` / ``isredeemable``) and reported as
+:class:`Unknown` with what that check could tell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from bot.capillary.catalogue import Category, Explanation, explain_item
+from bot.capillary.errors import CapillaryError
+from bot.capillary.identifiers import CustomerId, CustomerKind
+from bot.capillary.models import (
+    CouponDetails,
+    CouponLookup,
+    IssuedCoupon,
+    MissingCoupon,
+    OutcomeUnknown,
+    Redeemability,
+    RedeemedCoupon,
+    ResentCoupon,
+    Series,
+)
+from bot.commands import Check, Command, Get, Issue, Redeem, Resend, SeriesInfo
+
+__all__ = [
+    "Checked",
+    "CouponApi",
+    "CouponService",
+    "Failed",
+    "Issued",
+    "Known",
+    "Looked",
+    "Outcome",
+    "Redeemed",
+    "Resent",
+    "SeriesFound",
+    "Status",
+    "Unknown",
+    "is_transient",
+]
+
+NOT_ISSUED_TO_CUSTOMER = 703
+
+
+class CouponApi(Protocol):
+    """What the service needs from Capillary (:class:`bot.capillary.CapillaryClient`)."""
+
+    async def get(
+        self, codes: str | Sequence[str], *, issued_to_id: str | None = None
+    ) -> CouponLookup: ...
+    async def series(self, series_id: str) -> Series: ...
+    async def is_redeemable(self, code: str, customer: CustomerId) -> Redeemability: ...
+    async def resend(self, code: str, customer: CustomerId) -> ResentCoupon: ...
+    async def issue(
+        self, series_id: str, customer: CustomerId
+    ) -> IssuedCoupon | OutcomeUnknown: ...
+    async def redeem(
+        self,
+        code: str,
+        customer: CustomerId,
+        *,
+        bill_number: str | None = None,
+        bill_amount: Decimal | None = None,
+        validation_code: str | None = None,
+    ) -> RedeemedCoupon | OutcomeUnknown: ...
+
+
+class Status(StrEnum):
+    """How a command ended; drives the parent message's emoji and the audit outcome."""
+
+    OK = "ok"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Looked:
+    command: Get
+    coupons: tuple[CouponDetails, ...]
+    missing: tuple[MissingCoupon, ...]
+    request_id: str | None
+    status = Status.OK
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesFound:
+    command: SeriesInfo
+    series: Series
+    status = Status.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    command: Check
+    result: Redeemability
+
+    @property
+    def status(self) -> Status:
+        return Status.OK if self.result.is_redeemable else Status.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class Resent:
+    command: Resend
+    result: ResentCoupon
+    status = Status.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    command: Issue
+    coupon: IssuedCoupon
+    status = Status.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    command: Redeem
+    redemption: RedeemedCoupon
+    status = Status.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Capillary said no, or could not be asked. ``explanation`` says why and what to do."""
+
+    command: Command
+    explanation: Explanation
+    request_id: str | None = None
+    status = Status.FAILED
+
+
+class Known(StrEnum):
+    """What a follow-up check could tell about a write whose answer was lost."""
+
+    HAPPENED = "happened"
+    DID_NOT_HAPPEN = "did_not_happen"
+    CANNOT_TELL = "cannot_tell"
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A write sent once whose answer was lost, and what checking again showed."""
+
+    command: Issue | Redeem
+    unknown: OutcomeUnknown
+    known: Known
+    checked_at: datetime | None = None
+    coupon: CouponDetails | None = None
+    status = Status.UNKNOWN
+
+
+Outcome = Looked | SeriesFound | Checked | Resent | Issued | Redeemed | Failed | Unknown
+
+
+class CouponService:
+    """Runs commands against Capillary. Handlers call :meth:`run` and render its outcome."""
+
+    def __init__(self, capillary: CouponApi, *, now: Callable[[], datetime] = datetime.now):
+        self._capillary = capillary
+        self._now = now
+
+    async def run(self, command: Get | SeriesInfo | Check | Resend | Issue | Redeem) -> Outcome:
+        """Carry out one command. Capillary's refusals and failures come back as outcomes."""
+        try:
+            return await self._dispatch(command)
+        except CapillaryError as error:
+            return Failed(command, error.explanation, error.request_id)
+
+    async def _dispatch(
+        self, command: Get | SeriesInfo | Check | Resend | Issue | Redeem
+    ) -> Outcome:
+        match command:
+            case Get():
+                return await self._get(command)
+            case SeriesInfo():
+                return SeriesFound(command, await self._capillary.series(command.series_id))
+            case Check():
+                result = await self._capillary.is_redeemable(command.code, command.customer)
+                return Checked(command, result)
+            case Resend():
+                return Resent(command, await self._capillary.resend(command.code, command.customer))
+            case Issue():
+                return await self._issue(command)
+            case Redeem():
+                return await self._redeem(command)
+
+    async def _get(self, command: Get) -> Outcome:
+        by_id = command.customer and command.customer.kind is CustomerKind.ID
+        issued_to = command.customer.value if by_id and command.customer else None
+        lookup = await self._capillary.get(command.codes, issued_to_id=issued_to)
+        coupons, others = _split_by_owner(lookup.coupons, command.customer)
+        return Looked(command, coupons, lookup.missing + others, lookup.request_id)
+
+    async def _issue(self, command: Issue) -> Outcome:
+        result = await self._capillary.issue(command.series_id, command.customer)
+        if isinstance(result, OutcomeUnknown):
+            # No v1.1 coupon call lists a customer's new coupons, so this one cannot be checked.
+            return Unknown(command, result, Known.CANNOT_TELL, self._now())
+        return Issued(command, result)
+
+    async def _redeem(self, command: Redeem) -> Outcome:
+        result = await self._capillary.redeem(
+            command.code,
+            command.customer,
+            bill_number=command.bill_number,
+            bill_amount=command.bill_amount,
+            validation_code=command.validation_code,
+        )
+        if isinstance(result, OutcomeUnknown):
+            return await self._reconcile_redeem(command, result)
+        return Redeemed(command, result)
+
+    async def _reconcile_redeem(self, command: Redeem, unknown: OutcomeUnknown) -> Outcome:
+        """Ask ``coupon/get`` whether the coupon now shows our redemption."""
+        try:
+            lookup = await self._capillary.get(command.code)
+        except CapillaryError:
+            return Unknown(command, unknown, Known.CANNOT_TELL, self._now())
+        coupon = lookup.coupons[0] if lookup.coupons else None
+        known = _redemption_verdict(coupon, command, self._now())
+        return Unknown(command, unknown, known, self._now(), coupon)
+
+
+_RECENT_SECONDS = 3600
+
+
+def _redemption_verdict(coupon: CouponDetails | None, command: Redeem, now: datetime) -> Known:
+    """No redemption: it did not happen. Ours (same bill, or just now): it did. Else: can't tell."""
+    if coupon is None:
+        return Known.CANNOT_TELL
+    redemption = coupon.redemption
+    if redemption is None:
+        return Known.DID_NOT_HAPPEN
+    if command.bill_number and redemption.bill_number == command.bill_number:
+        return Known.HAPPENED
+    when = redemption.redeemed_on
+    if when is not None and abs((now - when).total_seconds()) < _RECENT_SECONDS:
+        return Known.HAPPENED
+    return Known.CANNOT_TELL
+
+
+def _split_by_owner(
+    coupons: tuple[CouponDetails, ...], customer: CustomerId | None
+) -> tuple[tuple[CouponDetails, ...], tuple[MissingCoupon, ...]]:
+    """With a customer given, coupons issued to someone else are reported as not theirs."""
+    if customer is None or customer.kind is CustomerKind.ID:
+        return coupons, ()
+    mine = tuple(c for c in coupons if _belongs_to(c, customer))
+    others = tuple(
+        MissingCoupon(code=c.code, explanation=explain_item(NOT_ISSUED_TO_CUSTOMER))
+        for c in coupons
+        if c not in mine
+    )
+    return mine, others
+
+
+def _belongs_to(coupon: CouponDetails, customer: CustomerId) -> bool:
+    owner = coupon.customer
+    echoed = {
+        CustomerKind.MOBILE: owner.mobile if owner else None,
+        CustomerKind.EMAIL: owner.email if owner else None,
+        CustomerKind.EXTERNAL_ID: owner.external_id if owner else None,
+    }.get(customer.kind)
+    if echoed is None:
+        return True  # Capillary did not say: don't hide the coupon
+    if customer.kind is CustomerKind.MOBILE:
+        # Capillary adds the country code; agents may leave it out. Compare national numbers.
+        digits = "".join(ch for ch in echoed if ch.isdigit())
+        return digits[-10:] == customer.value[-10:]
+    return echoed.lower() == customer.value.lower()
+
+
+def is_transient(outcome: Outcome) -> bool:
+    """Capillary was unreachable or busy: nothing was changed and trying later may work."""
+    return isinstance(outcome, Failed) and outcome.explanation.category is Category.TRANSIENT

@@ -1,0 +1,39 @@
+"""Button clicks. The action menu's verb buttons swap the menu for that verb's form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.modals import notice_view, read_metadata, verb_form
+from bot.commands import Verb
+from bot.ids import ActionId
+from bot.runtime import Runtime
+
+__all__ = ["register"]
+
+PICK_VERB = re.compile(rf"^{re.escape(ActionId.PICK_VERB)}:")
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    async def on_pick_verb(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        view, user = body["view"], body["user"]["id"]
+        metadata = read_metadata(view.get("private_metadata"))
+        verb = Verb(action["value"]) if action.get("value") in Verb._value2member_map_ else None
+        if metadata is None or verb is None:
+            return
+        decision = await runtime.access.check(user, metadata.channel_id, verb)
+        new_view = (
+            verb_form(verb, metadata.channel_id)
+            if decision.allowed
+            else notice_view("Not allowed", runtime.access.refusal_text(decision, verb))
+        )
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+
+    app.action(PICK_VERB)(on_pick_verb)

@@ -1,0 +1,120 @@
+"""End-to-end fixtures: the real app served over HTTP, the Slack emulator, the Capillary sandbox.
+
+Requests go over loopback TCP, signed like Slack's; the bot's Web API calls go to the
+emulator, its Capillary calls to the sandbox. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.sandbox.capillary import RunningSandbox, running_sandbox
+from bot.sandbox.slack import Message, RunningEmulator, SlackDriver, running_slack_emulator
+from bot.server import RunningBot, running_bot
+from bot.settings import BotSettings, CapillarySettings, Settings, SlackSettings
+
+SIGNING_SECRET = "e2e-signing-secret"
+DEMO_POLICY = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "demo-policy.toml"
+SUPPORT = "C01SUPPORT"
+AGENT, VIEWER, GUEST, LEAD, ADMIN = "U03AGENT", "U04VIEWER", "U05GUEST", "U02LEAD", "U01ADMIN"
+RIYA = "+919876543210"
+
+
+def make_settings(
+    sandbox_url: str,
+    api_url: str,
+    tmp: Path,
+    *,
+    password: str = "sandbox",
+    timeout: float = 10,
+    policy: Path = DEMO_POLICY,
+) -> Settings:
+    return Settings(
+        capillary=CapillarySettings(
+            _env_file=None,
+            base_url=sandbox_url,
+            username="sandbox",
+            password=SecretStr(password),
+            timeout_seconds=timeout,
+        ),
+        slack=SlackSettings(
+            _env_file=None,
+            bot_token=SecretStr("xoxb-test"),
+            signing_secret=SecretStr(SIGNING_SECRET),
+            api_url=api_url,
+        ),
+        bot=BotSettings(_env_file=None, port=0, policy=policy, database=tmp / "bot.sqlite3"),
+    )
+
+
+@dataclass
+class Stack:
+    sandbox: RunningSandbox
+    emulator: RunningEmulator
+    bot: RunningBot
+    slack: SlackDriver
+
+    async def faults(self, **faults: object) -> None:
+        """Switch Capillary sandbox faults through its admin endpoint."""
+        async with httpx.AsyncClient(base_url=self.sandbox.base_url) as admin:
+            response = await admin.post("/__sandbox/faults", json=faults)
+        assert response.status_code == 200, response.text
+
+    def capillary_calls(self, path: str | None = None) -> int:
+        return sum(1 for c in self.sandbox.calls if c.path.startswith(path or "/v1.1/"))
+
+    def parents(self, channel: str = SUPPORT) -> list[Message]:
+        return self.emulator.state.messages(channel)
+
+    def replies(self, parent: Message) -> list[Message]:
+        return self.emulator.state.replies(parent.channel, parent.ts)
+
+    async def finished(self, channel: str = SUPPORT, count: int = 1, wait: float = 10) -> Message:
+        """Wait until the ``count``-th parent has a reply and a final status; return it."""
+
+        def done() -> Message | None:
+            parents = self.parents(channel)
+            if len(parents) < count:
+                return None
+            parent = parents[count - 1]
+            settled = "⏳" not in parent.text and self.replies(parent)
+            return parent if settled else None
+
+        return await self.emulator.state.wait_for(done, timeout=wait)
+
+    def everything_posted(self) -> str:
+        """Every text and block the bot made visible, as one string (for leak checks)."""
+        state = self.emulator.state
+        messages = [
+            m for c in ("C01SUPPORT", "C02ESCALATIONS", "C03RANDOM") for m in state.messages(c)
+        ]
+        replies = [r for m in messages for r in state.replies(m.channel, m.ts)]
+        shown = [*messages, *replies, *state.ephemerals()]
+        views = [str(v.payload) for v in state.views()]
+        return "\n".join([*(f"{m.text} {m.blocks}" for m in shown), *views])
+
+
+@asynccontextmanager
+async def running_stack(tmp: Path, **settings: Any) -> AsyncIterator[Stack]:
+    """Sandbox, emulator and the bot, wired by settings as an admin would (``make_settings``)."""
+    async with (
+        running_sandbox() as sandbox,
+        running_slack_emulator() as emulator,
+        running_bot(make_settings(sandbox.base_url, emulator.api_url, tmp, **settings)) as bot,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        yield Stack(sandbox, emulator, bot, SlackDriver(bot.url, SIGNING_SECRET, emulator, http))
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running_stack(tmp_path) as running:
+        yield running
