@@ -5,8 +5,9 @@ No module-level app: tests, ``serve`` and ``shell`` each build their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -15,6 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access, GroupLookup
+from bot.background import Background
 from bot.conversation import Conversation
 from bot.directory import SlackGroupDirectory
 from bot.errors import error_exit
@@ -35,14 +37,21 @@ class Deps:
     policy: Policy
     groups: GroupLookup | None = None
     currency: str = "₹"
+    #: One HTTP session for every Web API call (slack_sdk opens a new one per call without it).
+    slack_session: aiohttp.ClientSession | None = None
+    #: Where work after the ack runs (tracked, so shutdown can wait for it).
+    background: Background = field(default_factory=Background)
 
 
-def web_client(slack: SlackSettings) -> AsyncWebClient:
+def web_client(
+    slack: SlackSettings, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
     """The Web API client: 429s are waited out (Retry-After), connection errors retried once."""
     token = slack.bot_token.get_secret_value() if slack.bot_token else None
     return AsyncWebClient(
         token=token,
         base_url=slack.api_url,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=5),
@@ -52,13 +61,15 @@ def web_client(slack: SlackSettings) -> AsyncWebClient:
 
 def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     """The whole bot as a Bolt app: middleware, listeners, the error exit."""
-    client = web_client(settings.slack)
+    client = web_client(settings.slack, deps.slack_session)
     secret = settings.slack.signing_secret
     app = AsyncApp(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         # Socket Mode has no signatures to check; HTTP mode always checks them.
         request_verification_enabled=secret is not None,
+        # The listener's return is the ack; slow work goes to Runtime.after_ack.
+        process_before_response=True,
     )
     groups = deps.groups or SlackGroupDirectory(client)
     service = CouponService(deps.capillary)
@@ -66,6 +77,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
         access=Access(deps.policy, groups),
         conversation=Conversation(client, service, currency=deps.currency),
         currency=deps.currency,
+        background=deps.background,
     )
     app.error(error_exit)
     for surface in (commands, actions, views, events):

@@ -1,11 +1,18 @@
-"""What the handlers are handed: the one service, the access checks and presentation settings."""
+"""What the handlers are handed: the one service, the access checks, background work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access
+from bot.background import Background
 from bot.conversation import Conversation
+from bot.errors import error_exit
 
 __all__ = ["Runtime"]
 
@@ -15,3 +22,18 @@ class Runtime:
     access: Access
     conversation: Conversation
     currency: str = "₹"
+    background: Background = field(default_factory=Background)
+
+    def after_ack(
+        self,
+        work: Coroutine[Any, Any, object],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        """Continue ``work`` once the ack is on its way; failures go to the error exit."""
+
+        async def report(error: Exception) -> None:
+            await error_exit(error, body, context, client)
+
+        self.background.spawn(work, report)

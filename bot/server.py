@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -75,14 +76,21 @@ async def running_bot(
     policy = load_policy(settings.bot.policy)
     async with AsyncExitStack() as stack:
         capillary = await stack.enter_async_context(capillary_client(settings))
+        session = await stack.enter_async_context(aiohttp.ClientSession())
         deps = Deps(
-            capillary=capillary, policy=policy, groups=groups, currency=settings.bot.currency
+            capillary=capillary,
+            policy=policy,
+            groups=groups,
+            currency=settings.bot.currency,
+            slack_session=session,
         )
         app = build_app(settings, deps)
         runner = web.AppRunner(web_application(app), access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, host, settings.bot.port)
+        # Slack sends bursts (a shift starting, a channel-wide outage): a deep accept queue
+        # keeps new connections from waiting on SYN retries behind the default 128.
+        site = web.TCPSite(runner, host, settings.bot.port, backlog=1024)
         await site.start()
         port = runner.addresses[0][1]
         yield RunningBot(f"http://{host}:{port}{EVENTS_PATH}", app, capillary)
@@ -101,7 +109,12 @@ async def serve_socket_mode(settings: Settings) -> None:
 
     policy = load_policy(settings.bot.policy)
     token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else ""
-    async with capillary_client(settings) as capillary:
-        deps = Deps(capillary=capillary, policy=policy, currency=settings.bot.currency)
+    async with capillary_client(settings) as capillary, aiohttp.ClientSession() as session:
+        deps = Deps(
+            capillary=capillary,
+            policy=policy,
+            currency=settings.bot.currency,
+            slack_session=session,
+        )
         handler = AsyncSocketModeHandler(build_app(settings, deps), token)
         await handler.start_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt

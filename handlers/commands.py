@@ -41,7 +41,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         return None
 
     async def on_command(
-        ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+        ack: AsyncAck,
+        command: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
     ) -> None:
         parsed, user, channel = context["parsed"], command["user_id"], command["channel_id"]
         match parsed:
@@ -62,7 +66,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 await ack(text=COMING_SOON[parsed.verb])
             case _:
                 await ack()
-                await runtime.conversation.run(user, channel, parsed)
+                work = runtime.conversation.run(user, channel, parsed)
+                runtime.after_ack(work, body, context, client)
 
     app.command(SLASH_COMMAND, middleware=[parse_and_authorize])(on_command)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.modals import FORM_VERBS, form_values, read_metadata
 from bot.grammar import FormErrors, parse_form
@@ -15,7 +16,13 @@ __all__ = ["register"]
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    async def on_verb_form(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
+    async def on_verb_form(
+        ack: AsyncAck,
+        view: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
         metadata = read_metadata(view.get("private_metadata"))
         if metadata is None or metadata.verb not in FORM_VERBS or metadata.verb is None:
             await ack()  # not a form of ours: close it
@@ -35,6 +42,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             )
             return
         await ack()
-        await runtime.conversation.run(user, channel, command)  # type: ignore[arg-type]
+        work = runtime.conversation.run(user, channel, command)  # type: ignore[arg-type]
+        runtime.after_ack(work, body, context, client)
 
     app.view(CallbackId.VERB_FORM)(on_verb_form)

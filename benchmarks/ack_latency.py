@@ -1,0 +1,209 @@
+"""Ack latency of ``coupon-bot serve`` under 200 concurrent signed ``/coupon get`` commands,
+beside a bare aiohttp handler that only returns 200, in the same run.
+
+Four processes on loopback: the Capillary sandbox (2 s latency switched on), the Slack
+emulator, the bot (``python -m bot serve``) and the bare server; this script is the load.
+Slack needs an ack within 3 s; the target is p99 < 100 ms while Capillary takes 2 s.
+
+    python benchmarks/ack_latency.py [--concurrency 200] [--rounds 3] [--latency-ms 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "benchmark-signing-secret"
+TEXT = os.environ.get("BENCH_TEXT", "get GOOD100")
+BARE_SERVER = """
+import sys
+from aiohttp import web
+async def ok(request):
+    await request.read()
+    return web.Response(status=200)
+app = web.Application()
+app.router.add_post("/slack/events", ok)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None, backlog=1024)
+"""
+EMULATOR = (
+    "import asyncio, sys; from bot.sandbox.slack import serve_forever; "
+    "asyncio.run(serve_forever(int(sys.argv[1])))"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"a helper process exited early: {process.args!r}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+@contextmanager
+def processes(sandbox: int, emulator: int, bot: int, bare: int) -> Iterator[None]:
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-benchmark",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": f"http://127.0.0.1:{emulator}/api/",
+        "CAPILLARY_BASE_URL": f"http://127.0.0.1:{sandbox}",
+        "CAPILLARY_USERNAME": "sandbox",
+        "CAPILLARY_PASSWORD": "sandbox",
+        "COUPON_BOT_POLICY": str(ROOT / "bot" / "sandbox" / "demo-policy.toml"),
+        "COUPON_BOT_LOG_FORMAT": "text",
+    }
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": ROOT}
+    started = [
+        (
+            sandbox,
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "sandbox", "--port", str(sandbox)], **quiet
+            ),
+        ),
+        (emulator, subprocess.Popen([sys.executable, "-c", EMULATOR, str(emulator)], **quiet)),
+        (
+            bot,
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(bot)],
+                **quiet,
+            ),
+        ),
+        (bare, subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare)], **quiet)),
+    ]
+    try:
+        for port, process in started:
+            wait_for_port(port, process)
+        yield
+    finally:
+        for _, process in started:
+            process.terminate()
+        for _, process in started:
+            process.wait(timeout=10)
+
+
+def signed_command(emulator: int, n: int) -> tuple[bytes, dict[str, str]]:
+    form = {
+        "token": "legacy",
+        "team_id": "T0SANDBOX",
+        "team_domain": "sandbox-retail",
+        "channel_id": "C01SUPPORT",
+        "channel_name": "support-coupons",
+        "user_id": "U03AGENT",
+        "user_name": "asha",
+        "command": "/coupon",
+        "text": TEXT,
+        "api_app_id": "A0COUPON",
+        "response_url": f"http://127.0.0.1:{emulator}/response/benchmark-{n}",
+        "trigger_id": f"benchmark.{n}",
+    }
+    body = urllib.parse.urlencode(form).encode()
+    timestamp = str(int(time.time()))
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=timestamp, body=body)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": signature,
+    }
+    return body, headers
+
+
+async def burst(
+    http: aiohttp.ClientSession, url: str, emulator: int, concurrency: int
+) -> list[float]:
+    requests = [signed_command(emulator, n) for n in range(concurrency)]
+
+    async def one(body: bytes, headers: dict[str, str]) -> float:
+        start = time.perf_counter()
+        async with http.post(url, data=body, headers=headers) as response:
+            await response.read()
+            elapsed = (time.perf_counter() - start) * 1000
+            if response.status != 200:
+                raise SystemExit(f"{url} answered {response.status}")
+        return elapsed
+
+    return list(await asyncio.gather(*(one(b, h) for b, h in requests)))
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run(args: argparse.Namespace, ports: dict[str, int]) -> None:
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        faults = f"http://127.0.0.1:{ports['sandbox']}/__sandbox/faults"
+        async with http.post(faults, json={"latency_ms": args.latency_ms}) as switched:
+            assert switched.status == 200
+        targets = {
+            "bare aiohttp 200": f"http://127.0.0.1:{ports['bare']}/slack/events",
+            "coupon-bot serve": f"http://127.0.0.1:{ports['bot']}/slack/events",
+        }
+        for url in targets.values():  # warm up: connections, the user-group cache, imports
+            await burst(http, url, ports["emulator"], args.concurrency)
+        await asyncio.sleep(args.latency_ms / 1000 + 1)
+        results: dict[str, list[float]] = {name: [] for name in targets}
+        for _ in range(args.rounds):
+            for name, url in targets.items():
+                results[name] += await burst(http, url, ports["emulator"], args.concurrency)
+                await asyncio.sleep(
+                    args.latency_ms / 1000 + 0.5
+                )  # let the bot's background work drain
+    report(results, args)
+
+
+def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
+    print(
+        f"{args.concurrency} concurrent signed /coupon get × {args.rounds} rounds, "
+        f"Capillary latency {args.latency_ms} ms"
+    )
+    print(f"{'':18} {'n':>5} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for name, samples in results.items():
+        print(
+            f"{name:18} {len(samples):5d} {statistics.median(samples):8.1f} "
+            f"{pct(samples, 0.9):8.1f} {pct(samples, 0.99):8.1f} {max(samples):8.1f}"
+        )
+    bare, bot = (pct(s, 0.99) for s in results.values())
+    print(f"p99 ratio (bot / bare): {bot / bare:.2f}x; target: bot p99 < 100 ms")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--latency-ms", type=int, default=2000)
+    args = parser.parse_args()
+    ports = {name: free_port() for name in ("sandbox", "emulator", "bot", "bare")}
+    with processes(ports["sandbox"], ports["emulator"], ports["bot"], ports["bare"]):
+        asyncio.run(run(args, ports))
+
+
+if __name__ == "__main__":
+    main()
