@@ -12,12 +12,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 __all__ = ["SlackGroupDirectory"]
 
 log = logging.getLogger(__name__)
+_RETRY_SECONDS = 30.0
 
 
 class SlackGroupDirectory:
@@ -47,18 +49,24 @@ class SlackGroupDirectory:
         return (self._groups_by_user or {}).get(user_id, frozenset())
 
     async def refresh(self) -> None:
-        """Fetch every group with its members (one ``usergroups.list`` call)."""
+        """Fetch every group with its members (one ``usergroups.list`` call).
+
+        A failed fetch keeps what was known and is tried again after ``_RETRY_SECONDS``,
+        not after a whole TTL.
+        """
         async with self._lock:
             if self._groups_by_user is not None and self._clock() - self._fetched_at <= self._ttl:
                 return
-            self._groups_by_user = await self._fetch()
-            self._fetched_at = self._clock()
+            fetched = await self._fetch()
+            self._groups_by_user = fetched if fetched is not None else self._groups_by_user or {}
+            retry_soon = self._ttl - min(_RETRY_SECONDS, self._ttl)
+            self._fetched_at = self._clock() - (0.0 if fetched is not None else retry_soon)
 
     def _refresh_in_background(self) -> None:
         if self._refresh is None or self._refresh.done():
             self._refresh = asyncio.get_running_loop().create_task(self.refresh())
 
-    async def _fetch(self) -> Mapping[str, frozenset[str]]:
+    async def _fetch(self) -> Mapping[str, frozenset[str]] | None:
         try:
             response = await self._client.usergroups_list(include_users=True)
         except SlackApiError as error:
@@ -66,7 +74,10 @@ class SlackGroupDirectory:
             log.warning(
                 "user groups unavailable (%s); roles by user id only", error.response.get("error")
             )
-            return self._groups_by_user or {}
+            return None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("user groups unavailable (%s); roles by user id only", type(error).__name__)
+            return None
         members: dict[str, set[str]] = {}
         for group in response.get("usergroups") or []:
             for user in group.get("users") or []:

@@ -57,14 +57,16 @@ async def error_exit(
     acked = context.ack.response is not None
     if not acked and body.get("command"):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
-    await _tell(client, context, text)
+    await _tell(client, body, context, text)
     return BoltResponse(status=200, body="")
 
 
-async def _tell(client: AsyncWebClient, context: AsyncBoltContext, text: str) -> None:
+async def _tell(
+    client: AsyncWebClient, body: dict[str, Any], context: AsyncBoltContext, text: str
+) -> None:
     """Ephemeral, through response_url when there is one (it works outside the bot's channels)."""
     try:
-        if context.respond is not None:
+        if body.get("response_url") and context.respond is not None:
             await context.respond(text=text, response_type="ephemeral", replace_original=False)
         elif context.channel_id and context.user_id:
             await client.chat_postEphemeral(

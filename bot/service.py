@@ -242,8 +242,10 @@ def _redemption_verdict(coupon: CouponDetails | None, command: Redeem, now: date
     redemption = coupon.redemption
     if redemption is None:
         return Known.DID_NOT_HAPPEN
-    if command.bill_number and redemption.bill_number == command.bill_number:
-        return Known.HAPPENED
+    if command.bill_number and redemption.bill_number:
+        return (
+            Known.HAPPENED if redemption.bill_number == command.bill_number else Known.CANNOT_TELL
+        )
     when = redemption.redeemed_on
     if when is not None and abs((now - when).total_seconds()) < _RECENT_SECONDS:
         return Known.HAPPENED
@@ -275,9 +277,9 @@ def _belongs_to(coupon: CouponDetails, customer: CustomerId) -> bool:
     if echoed is None:
         return True  # Capillary did not say: don't hide the coupon
     if customer.kind is CustomerKind.MOBILE:
-        # Capillary adds the country code; agents may leave it out. Compare national numbers.
+        # Capillary adds the country code; agents may leave it out: one ends the other.
         digits = "".join(ch for ch in echoed if ch.isdigit())
-        return digits[-10:] == customer.value[-10:]
+        return digits.endswith(customer.value) or customer.value.endswith(digits)
     return echoed.lower() == customer.value.lower()
 
 

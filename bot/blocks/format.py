@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-__all__ = ["day", "mention", "moment", "money", "short_id", "truncate"]
+__all__ = ["day", "discount", "mention", "moment", "money", "short_id", "truncate"]
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -14,6 +14,13 @@ def money(amount: Decimal | None, currency: str) -> str:
         return "—"
     text = f"{amount:,.2f}".removesuffix(".00")
     return f"{currency}{text}"
+
+
+def discount(value: Decimal | None, *, percent: bool, currency: str) -> str:
+    """``₹100 off`` or ``20% off`` (never ``20.00%``); ``—`` when unknown."""
+    if value is None:
+        return "—"
+    return f"{value.normalize():f}% off" if percent else f"{money(value, currency)} off"
 
 
 def day(value: date | None) -> str:

@@ -30,7 +30,8 @@ def help_message(
         lines.append(f"_You can't use `{topic.value}` yet._")
     if not lines:
         lines = ["You can't use any coupon commands yet."]
-    you = f"You are a *{role}*." if role else "You have no role yet."
+    article = "an" if role and role[0] in "aeiou" else "a"
+    you = f"You are {article} *{role}*." if role else "You have no role yet."
     more = f"For more access, ask an admin ({_people(admins)}) to add you to a role in policy.toml."
     blocks = (
         SectionBlock(text=MarkdownTextObject(text="\n\n".join(lines)[:3000])),

@@ -25,6 +25,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.messages import VERB_TITLES
 from bot.commands import Verb
+from bot.grammar import MAX_TEXT
 from bot.ids import ActionId, BlockId, CallbackId
 
 __all__ = [
@@ -166,7 +167,7 @@ def _input(field: Field, initial: str | None) -> InputBlock:
         action_id=ActionId.INPUT,
         placeholder=PlainTextObject(text=field.placeholder),
         initial_value=initial[:150] if initial else None,
-        max_length=500,
+        max_length=MAX_TEXT,
     )
     return InputBlock(
         block_id=field.block_id,

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.format import day, mention, moment, money, short_id, truncate
+from bot.blocks.format import day, discount, mention, moment, money, short_id, truncate
 from bot.blocks.messages import BUSY_CAPILLARY, STATUS_EMOJI
 from bot.capillary.catalogue import Category, Explanation
 from bot.capillary.identifiers import mask_text
@@ -131,11 +131,7 @@ def _request(code: str | None, request_id: str | None) -> ContextBlock:
 
 
 def _coupon_value(coupon: CouponDetails, currency: str) -> str:
-    if coupon.value is None:
-        return "—"
-    if coupon.is_absolute is False:
-        return f"{coupon.value.normalize():f}% off"
-    return f"{money(coupon.value, currency)} off"
+    return discount(coupon.value, percent=coupon.is_absolute is False, currency=currency)
 
 
 def _coupon_fields(coupon: CouponDetails, currency: str) -> list[MarkdownTextObject]:
@@ -187,6 +183,9 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
         blocks.append(_small(f"…and {hidden} more. Look them up in smaller groups to see all."))
     if outcome.missing:
         lines = "\n".join(_missing_line(m) for m in outcome.missing[:_MAX_COUPONS_SHOWN])
+        unlisted = len(outcome.missing) - _MAX_COUPONS_SHOWN
+        if unlisted > 0:
+            lines += f"\n…and {unlisted} more not found."
         blocks.append(_md(f"Not found for this lookup:\n{lines}"))
     blocks.append(_request(None, outcome.request_id))
     found = ", ".join(c.code for c in outcome.coupons[:5]) or "no coupons"
@@ -194,11 +193,8 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
 
 
 def _series(series: Series, currency: str) -> SlackMessage:
-    value = (
-        f"{series.discount_value.normalize():f}% off"
-        if series.discount_type == "PERC" and series.discount_value is not None
-        else f"{money(series.discount_value, currency)} off"
-    )
+    percent = series.discount_type == "PERC"
+    value = discount(series.discount_value, percent=percent, currency=currency)
     limit = "unlimited" if series.max_create in (None, -1) else str(series.max_create)
     pairs = [
         ("Series", series.id),
@@ -241,14 +237,11 @@ def _left(count: int | None) -> str:
 
 def _issued(outcome: Issued, currency: str) -> SlackMessage:
     coupon, command = outcome.coupon, outcome.command
-    value = (
-        money(coupon.discount_value, currency)
-        if coupon.discount_type != "PERC"
-        else (f"{coupon.discount_value}%" if coupon.discount_value is not None else "—")
-    )
+    percent = coupon.discount_type == "PERC"
+    value = discount(coupon.discount_value, percent=percent, currency=currency)
     text = (
         f"✅ Issued *{coupon.code}* to {command.customer.masked()} · series {command.series_id}"
-        f" · {value} off · valid till {day(coupon.valid_till)}"
+        f" · {value} · valid till {day(coupon.valid_till)}"
     )
     return SlackMessage(text, (_md(text), _request("700", coupon.request_id)))
 
@@ -312,9 +305,14 @@ def _with_next_step(
     return SlackMessage(headline, blocks)
 
 
+_PROPER_NOUNS = ("Capillary", "Slack")
+
+
 def _lower_first(sentence: str) -> str:
-    """``This coupon has expired.`` → ``this coupon has expired.`` (acronyms stay)."""
-    return sentence if sentence[:2].isupper() else sentence[:1].lower() + sentence[1:]
+    """``This coupon has expired.`` → ``this coupon has expired.`` (names and acronyms stay)."""
+    if sentence[:2].isupper() or sentence.startswith(_PROPER_NOUNS):
+        return sentence
+    return sentence[:1].lower() + sentence[1:]
 
 
 def _unknown(outcome: Unknown) -> SlackMessage:
