@@ -34,6 +34,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--socket-mode", action="store_true", help="use Socket Mode")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default COUPON_BOT_PORT)")
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
+    shell = commands.add_parser(
+        "shell",
+        help="local chat: built-in Slack emulator + Capillary sandbox",
+        description="Try the bot with no Slack and no Capillary account: type /coupon commands, "
+        "click buttons by number and fill forms line by line. Capillary is the built-in sandbox "
+        "unless CAPILLARY_BASE_URL names a real one.",
+    )
+    shell.add_argument(
+        "--as",
+        dest="role",
+        default="agent",
+        metavar="ROLE",
+        help="start as admin, approver, agent, viewer or guest, or a user name (default agent)",
+    )
+    shell.add_argument(
+        "--channel", default="C01SUPPORT", help="starting channel, id or name (default C01SUPPORT)"
+    )
     return parser
 
 
@@ -70,10 +87,18 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_shell(args: argparse.Namespace) -> int:
+    from bot.sandbox.shell import run_shell
+
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(run_shell(args.role, args.channel))
+    return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
-    handlers = {"sandbox": _run_sandbox, "serve": _run_serve}
+    handlers = {"sandbox": _run_sandbox, "serve": _run_serve, "shell": _run_shell}
     return handlers[args.command](args)
 
 

@@ -376,7 +376,7 @@ _SYNTAX: Mapping[Verb, _Syntax] = {
     ),
     Verb.GET: _Syntax(
         usage="get <code>[,<code>…] [<customer>]",
-        example="get GOOD100,GOOD200",
+        example="get GOOD100,REDEEMED100",
         summary="look up coupon details",
         takes="codes separated by commas, then optionally a customer",
         parse=_parse_get,
@@ -417,7 +417,7 @@ _SYNTAX: Mapping[Verb, _Syntax] = {
     Verb.ISSUE: _Syntax(
         usage="issue <series_id> <customer>",
         example="issue 1001 +919876543210",
-        summary="issue a coupon from a series (approval by policy)",
+        summary="issue a coupon from a series to a customer",
         takes="a series id and a customer",
         parse=_parse_fields,
         build=Issue,
@@ -426,8 +426,8 @@ _SYNTAX: Mapping[Verb, _Syntax] = {
     ),
     Verb.REDEEM: _Syntax(
         usage="redeem <code> <customer> [txn=<bill no>] [amount=<bill amount>] [validation=<code>]",
-        example="redeem GOOD200 +919876543210 txn=B-1182 amount=1450",
-        summary="redeem a coupon against a bill (approval by policy)",
+        example="redeem GOOD100 +919876543210 txn=B-1182 amount=1450",
+        summary="redeem a coupon, optionally against a bill",
         takes="a code and a customer, then txn=, amount= or validation=",
         parse=_parse_fields,
         build=Redeem,
@@ -438,7 +438,7 @@ _SYNTAX: Mapping[Verb, _Syntax] = {
     Verb.LOG: _Syntax(
         usage="log [<code>|<customer>|<@user>] [action=<verb>] [status=<s>] "
         "[since=<7d|YYYY-MM-DD>] [limit=<n>]",
-        example="log GOOD200",
+        example="log GOOD100",
         summary="query the audit log",
         takes="filters",
         parse=_parse_log,

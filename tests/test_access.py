@@ -185,7 +185,7 @@ async def test_role_too_low_names_the_role_the_admins_and_what_is_left() -> None
     assert text == (
         "You need the agent role to redeem coupons. Ask an admin to add you to a role in "
         "policy.toml (admins: <@U01ADMIN>, @admins). "
-        "You can still look coupons up: `/coupon get <code>`."
+        "You can still look coupons up: `/coupon get &lt;code&gt;`."
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-__all__ = ["day", "discount", "mention", "moment", "money", "short_id", "truncate"]
+__all__ = ["day", "discount", "escape", "mention", "moment", "money", "short_id", "truncate"]
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -31,6 +31,11 @@ def day(value: date | None) -> str:
 def moment(value: datetime | None) -> str:
     """``20 Nov 2026, 14:02``."""
     return value.strftime("%-d %b %Y, %H:%M") if value else "—"
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters as entities: ``<code>`` shows as <code>, not a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def mention(user_id: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.blocks.format import escape
 from bot.commands import Verb
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "VERB_DOING",
     "VERB_TITLES",
     "internal_error",
+    "people",
     "refusal",
     "usage_reply",
 ]
@@ -67,9 +69,10 @@ NOT_IN_CHANNEL = (
 )
 
 
-def _people(members: Sequence[str]) -> str:
+def people(members: Sequence[str], nobody: str = "your Slack admin") -> str:
+    """Policy members as Slack shows them: ``<@U…>`` mentions and ``@group`` handles."""
     shown = [m if m.startswith("@") else f"<@{m}>" for m in members if m != "*"]
-    return ", ".join(shown) if shown else "your Slack admin"
+    return ", ".join(shown) if shown else nobody
 
 
 def refusal(
@@ -83,21 +86,27 @@ def refusal(
         "role_too_low": f"You need the {needed} role to {doing}.",
         "channel_not_allowed": "I only work in the support channels listed in policy.toml.",
     }[reason]
-    grant = f"Ask an admin to add you to a role in policy.toml (admins: {_people(admins)})."
+    grant = f"Ask an admin to add you to a role in policy.toml (admins: {people(admins)})."
     if reason == "channel_not_allowed":
-        grant = f"Try one of those channels, or ask an admin ({_people(admins)}) to add this one."
+        grant = f"Try one of those channels, or ask an admin ({people(admins)}) to add this one."
     if reason == "no_policy":
         grant = "Whoever runs the bot needs to write one (see the README)."
-    tail = " You can still look coupons up: `/coupon get <code>`." if can_look_up else ""
+    tail = " You can still look coupons up: `/coupon get &lt;code&gt;`." if can_look_up else ""
     return f"{first} {grant}{tail}"
 
 
 def usage_reply(problem: str, usage_line: str | None) -> str:
-    """What a malformed command gets back: the specific problem, then the usage line."""
-    usage = (
-        f"Usage: `{usage_line}`" if usage_line else "Type `/coupon help` to see what you can do."
-    )
-    return f"{problem}\n{usage}"
+    """What a malformed command gets back: the specific problem, then the usage line.
+
+    Both are escaped: ``<code>`` placeholders and whatever the user typed must show as
+    text, not as Slack links or mentions.
+    """
+    text = escape(problem)
+    if usage_line:
+        return f"{text}\nUsage: `{escape(usage_line)}`"
+    if "/coupon help" in problem:
+        return text
+    return f"{text}\nType `/coupon help` to see what you can do."
 
 
 def internal_error(correlation_id: str) -> str:

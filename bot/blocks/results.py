@@ -17,7 +17,16 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.format import day, discount, mention, moment, money, short_id, truncate
+from bot.blocks.format import (
+    day,
+    discount,
+    escape,
+    mention,
+    moment,
+    money,
+    short_id,
+    truncate,
+)
 from bot.blocks.messages import BUSY_CAPILLARY, STATUS_EMOJI
 from bot.capillary.catalogue import Category, Explanation
 from bot.capillary.identifiers import mask_text
@@ -98,7 +107,7 @@ def parent_message(
     actor_id: str, command: Command, status: str, currency: str = "₹"
 ) -> SlackMessage:
     """The channel line every command gets: who, what, masked customer, status emoji."""
-    line = f"🎟️ {mention(actor_id)} · {describe(command, currency)}   {STATUS_EMOJI[status]}"
+    line = f"🎟️ {mention(actor_id)} · {describe(command, currency)} · {STATUS_EMOJI[status]}"
     return SlackMessage(text=line, blocks=(_md(line),))
 
 
@@ -124,10 +133,14 @@ def result_message(outcome: Outcome, currency: str = "₹") -> SlackMessage:
             return _unknown(outcome)
 
 
-def _request(code: str | None, request_id: str | None) -> ContextBlock:
+def _request(code: str | None, request_id: str | None, said: str | None = None) -> ContextBlock:
+    """The small print for escalation: Capillary's code, request id and own words."""
     parts = [f"Capillary code {code}"] if code else []
-    parts.append(f"request id {short_id(request_id)}")
-    return _small(" · ".join(parts))
+    if request_id:
+        parts.append(f"request id {short_id(request_id)}")
+    if said:
+        parts.append(f"Capillary said “{escape(truncate(said, 200))}”")
+    return _small(" · ".join(parts) or "No request id: Capillary was not reached.")
 
 
 def _coupon_value(coupon: CouponDetails, currency: str) -> str:
@@ -139,9 +152,6 @@ def _coupon_fields(coupon: CouponDetails, currency: str) -> list[MarkdownTextObj
     who = mask_text(owner.mobile or owner.email or owner.external_id or "") if owner else "—"
     store = coupon.issued_store.name if coupon.issued_store and coupon.issued_store.name else "—"
     pairs = [
-        ("Code", coupon.code),
-        ("Series", coupon.series_id or "—"),
-        ("Value", _coupon_value(coupon, currency)),
         ("Valid till", day(coupon.valid_till)),
         ("Issued", f"{moment(coupon.issued_on)} at {store} to {who}"),
         ("Redeemed", _redemption_text(coupon)),
@@ -292,16 +302,14 @@ def _explained(
 def _with_next_step(
     headline: str, explanation: Explanation, request_id: str | None
 ) -> SlackMessage:
-    code = explanation.code if explanation.source != "transport" else None
-    said = (
-        f" · Capillary said “{truncate(explanation.capillary_message, 200)}”"
-        if (explanation.capillary_message and explanation.source != "transport")
-        else ""
+    from_capillary = explanation.source != "transport"
+    code = explanation.code if from_capillary else None
+    said = explanation.capillary_message if from_capillary else None
+    blocks = (
+        _md(escape(headline)),
+        _md(f"*Next step:* {escape(explanation.next_step)}"),
+        _request(code, request_id, said),
     )
-    context = _small(
-        f"{'Capillary code ' + code + ' · ' if code else ''}request id {short_id(request_id)}{said}"
-    )
-    blocks = (_md(headline), _md(f"*Next step:* {explanation.next_step}"), context)
     return SlackMessage(headline, blocks)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.access import Access
+from bot.blocks.format import escape
 from bot.blocks.help import help_message
 from bot.blocks.results import SlackMessage
 from bot.commands import Verb
@@ -45,7 +46,7 @@ def test_viewer_sees_only_viewer_verbs_with_one_example_each() -> None:
     assert text.count("for example") == len(shown)
     for verb in shown:
         assert text.count(f"for example `{example(verb)}`") == 1
-        assert f"`{usage(verb)}`" in text
+        assert f"`{escape(usage(verb))}`" in text
     for verb in AGENT_ONLY:
         assert f"/coupon {verb.value}" not in text
     assert "You are a *viewer*." in footer
@@ -55,8 +56,8 @@ def test_agent_sees_the_writes_too() -> None:
     verbs = [Verb.HELP, Verb.GET, Verb.SERIES, Verb.CHECK, Verb.RESEND, Verb.ISSUE, Verb.REDEEM]
     text, footer = body(help_message("agent", verbs, ADMINS))
 
-    assert "`/coupon redeem GOOD200 +919876543210 txn=B-1182 amount=1450`" in text
-    assert "*Redeem a coupon against a bill (approval by policy)*" in text
+    assert "`/coupon redeem GOOD100 +919876543210 txn=B-1182 amount=1450`" in text
+    assert "*Redeem a coupon, optionally against a bill*" in text
     assert "*Is it redeemable by this customer?*" in text
     assert text.count("for example") == 6
     assert "*agent*" in footer
@@ -95,7 +96,7 @@ def test_help_on_one_verb_shows_just_that_verb() -> None:
 
     assert text == (
         "*Is it redeemable by this customer?*\n"
-        "`/coupon check <code> <customer>`\n"
+        "`/coupon check &lt;code&gt; &lt;customer&gt;`\n"
         "for example `/coupon check GOOD100 +919876543210`"
     )
 

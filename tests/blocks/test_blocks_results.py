@@ -500,7 +500,7 @@ def test_parent_message_for_every_status(status: str) -> None:
 
     assert_valid(message)
     assert message.text == (
-        f"🎟️ <@U03AGENT> · redeem GOOD200 for ••••3210 · bill B-1182 ₹1,450   {STATUS_EMOJI[status]}"
+        f"🎟️ <@U03AGENT> · redeem GOOD200 for ••••3210 · bill B-1182 ₹1,450 · {STATUS_EMOJI[status]}"
     )
     assert texts(message) == [message.text]
 
