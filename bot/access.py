@@ -6,12 +6,11 @@ user's group handles — from a cached directory, so a check costs no Slack call
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 from bot.blocks.messages import refusal
 from bot.commands import Verb
-from bot.policy import Decision, Policy, Role
+from bot.policy import Decision, Policy, RefusalReason, Role
 
 __all__ = ["Access", "GroupLookup"]
 
@@ -47,10 +46,8 @@ class Access:
 
     def refusal_text(self, decision: Decision, verb: Verb) -> str:
         """The ephemeral answer to a refused request."""
-        can_look_up = decision.reason is not None and decision.reason.value == "role_too_low"
+        reason = decision.reason or RefusalReason.NO_ROLE
         needed = decision.needed.value if decision.needed is not None else None
-        reason = decision.reason.value if decision.reason is not None else "no_role"
-        return refusal(reason, verb, needed, self._admins(), can_look_up and verb is not Verb.GET)
-
-    def _admins(self) -> Sequence[str]:
-        return self.policy.admins()
+        # Only someone whose role is merely too low can still look coupons up.
+        can_look_up = reason is RefusalReason.ROLE_TOO_LOW and verb is not Verb.GET
+        return refusal(reason, verb, needed, self.policy.admins(), can_look_up)

@@ -31,14 +31,17 @@ __all__ = ["Deps", "build_app", "web_client"]
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    """What the app is built from. ``groups`` defaults to Slack's user groups (cached)."""
+    """What the app is built from.
+
+    ``client`` defaults to a Web API client from settings; ``groups`` to Slack's user
+    groups through it (cached). ``serve`` builds both first so it can warm the cache.
+    """
 
     capillary: CouponApi
     policy: Policy
+    client: AsyncWebClient | None = None
     groups: GroupLookup | None = None
     currency: str = "₹"
-    #: One HTTP session for every Web API call (slack_sdk opens a new one per call without it).
-    slack_session: aiohttp.ClientSession | None = None
     #: Where work after the ack runs (tracked, so shutdown can wait for it).
     background: Background = field(default_factory=Background)
 
@@ -46,7 +49,10 @@ class Deps:
 def web_client(
     slack: SlackSettings, session: aiohttp.ClientSession | None = None
 ) -> AsyncWebClient:
-    """The Web API client: 429s are waited out (Retry-After), connection errors retried once."""
+    """The Web API client: 429s are waited out (Retry-After), connection errors retried once.
+
+    Pass one ``session`` for the process: without it slack_sdk opens a new one per call.
+    """
     token = slack.bot_token.get_secret_value() if slack.bot_token else None
     return AsyncWebClient(
         token=token,
@@ -59,24 +65,26 @@ def web_client(
     )
 
 
-def build_app(settings: Settings, deps: Deps) -> AsyncApp:
-    """The whole bot as a Bolt app: middleware, listeners, the error exit."""
-    client = web_client(settings.slack, deps.slack_session)
+def build_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> AsyncApp:
+    """The whole bot as a Bolt app: middleware, listeners, the error exit.
+
+    HTTP mode always verifies Slack's signatures, so it needs the signing secret; Socket
+    Mode has no signatures to verify.
+    """
     secret = settings.slack.signing_secret
+    if not socket_mode and secret is None:
+        raise ValueError("SLACK_SIGNING_SECRET is required in HTTP mode.")
+    client = deps.client or web_client(settings.slack)
     app = AsyncApp(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
-        # Socket Mode has no signatures to check; HTTP mode always checks them.
-        request_verification_enabled=secret is not None,
+        request_verification_enabled=not socket_mode,
         # The listener's return is the ack; slow work goes to Runtime.after_ack.
         process_before_response=True,
     )
-    groups = deps.groups or SlackGroupDirectory(client)
-    service = CouponService(deps.capillary)
     runtime = Runtime(
-        access=Access(deps.policy, groups),
-        conversation=Conversation(client, service, currency=deps.currency),
-        currency=deps.currency,
+        access=Access(deps.policy, deps.groups or SlackGroupDirectory(client)),
+        conversation=Conversation(client, CouponService(deps.capillary), currency=deps.currency),
         background=deps.background,
     )
     app.error(error_exit)

@@ -6,6 +6,9 @@ Slack-facing glue between the service (domain) and the builders (pure).
 
 from __future__ import annotations
 
+import logging
+
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.results import parent_message, result_message, status_key
@@ -13,6 +16,8 @@ from bot.commands import Check, Get, Issue, Redeem, Resend, SeriesInfo
 from bot.service import CouponService, Outcome
 
 __all__ = ["Conversation", "RunnableCommand"]
+
+log = logging.getLogger(__name__)
 
 RunnableCommand = Get | SeriesInfo | Check | Resend | Issue | Redeem
 
@@ -48,5 +53,10 @@ class Conversation:
     async def _set_status(
         self, actor_id: str, channel_id: str, ts: str, command: RunnableCommand, status: str
     ) -> None:
+        """Best effort: the answer is already in the thread, so a failed emoji update must
+        not turn a done redeem into an error that invites a retry."""
         message = parent_message(actor_id, command, status, self._currency)
-        await self._client.chat_update(channel=channel_id, ts=ts, **message.as_kwargs())
+        try:
+            await self._client.chat_update(channel=channel_id, ts=ts, **message.as_kwargs())
+        except SlackApiError as error:
+            log.warning("parent status not updated (%s)", error.response.get("error"))

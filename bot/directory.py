@@ -30,10 +30,12 @@ class SlackGroupDirectory:
         client: AsyncWebClient,
         *,
         ttl_seconds: float = 300.0,
+        cold_wait_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
         self._ttl = ttl_seconds
+        self._cold_wait = cold_wait_seconds
         self._clock = clock
         self._groups_by_user: Mapping[str, frozenset[str]] | None = None
         self._fetched_at = 0.0
@@ -41,12 +43,23 @@ class SlackGroupDirectory:
         self._lock = asyncio.Lock()
 
     async def groups_of(self, user_id: str) -> frozenset[str]:
-        """The user's group handles (without ``@``)."""
+        """The user's group handles (without ``@``).
+
+        This runs before an ack, so it never waits long: a cold cache gets
+        ``cold_wait_seconds``, after which the user counts as in no group this time.
+        """
         if self._groups_by_user is None:
-            await self.refresh()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._refresh_soon()), self._cold_wait)
+            except TimeoutError:
+                log.warning("user groups not loaded yet; roles by user id only for now")
         elif self._clock() - self._fetched_at > self._ttl:
-            self._refresh_in_background()
+            self._refresh_soon()
         return (self._groups_by_user or {}).get(user_id, frozenset())
+
+    async def warm(self) -> None:
+        """Load the groups before serving (bounded like a first request)."""
+        await self.groups_of("")
 
     async def refresh(self) -> None:
         """Fetch every group with its members (one ``usergroups.list`` call).
@@ -62,9 +75,10 @@ class SlackGroupDirectory:
             retry_soon = self._ttl - min(_RETRY_SECONDS, self._ttl)
             self._fetched_at = self._clock() - (0.0 if fetched is not None else retry_soon)
 
-    def _refresh_in_background(self) -> None:
+    def _refresh_soon(self) -> asyncio.Task[None]:
         if self._refresh is None or self._refresh.done():
             self._refresh = asyncio.get_running_loop().create_task(self.refresh())
+        return self._refresh
 
     async def _fetch(self) -> Mapping[str, frozenset[str]] | None:
         try:

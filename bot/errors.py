@@ -29,6 +29,8 @@ _SLACK_ERRORS = {
     "not_in_channel": NOT_IN_CHANNEL,
     "channel_not_found": NOT_IN_CHANNEL,
     "is_archived": "This channel is archived, so I can't answer here.",
+    "hash_conflict": "That form changed while you were clicking. Close it and start again.",
+    "expired_trigger_id": "Slack took too long to open the form. Please try again.",
 }
 
 
@@ -54,11 +56,25 @@ async def error_exit(
         text = internal_error(correlation)
     else:
         log.info("refused with a known error on %s: %s", _kind(body), type(error).__name__)
-    acked = context.ack.response is not None
-    if not acked and body.get("command"):
-        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    if context.ack.response is None:  # not acknowledged yet: the answer is the ack itself
+        early = _as_ack(body, text)
+        if early is not None:
+            return early
     await _tell(client, body, context, text)
     return BoltResponse(status=200, body="")
+
+
+def _as_ack(body: dict[str, Any], text: str) -> BoltResponse | None:
+    """A command's ack shows text to the user; a form's ack shows it under its first field."""
+    if body.get("command"):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    if body.get("type") == "view_submission":
+        blocks = body.get("view", {}).get("blocks", [])
+        inputs = [b["block_id"] for b in blocks if b.get("type") == "input" and b.get("block_id")]
+        if inputs:
+            errors = {inputs[0]: text[:2000]}
+            return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})
+    return None
 
 
 async def _tell(

@@ -21,7 +21,6 @@ __all__ = ["Runtime"]
 class Runtime:
     access: Access
     conversation: Conversation
-    currency: str = "₹"
     background: Background = field(default_factory=Background)
 
     def after_ack(

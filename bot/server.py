@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -17,15 +18,27 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.access import GroupLookup
-from bot.app import Deps, build_app
+from bot.app import Deps, build_app, web_client
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
+from bot.directory import SlackGroupDirectory
 from bot.policy import load_policy
+from bot.service import CouponApi
 from bot.settings import SANDBOX, Settings
 
-__all__ = ["EVENTS_PATH", "RunningBot", "capillary_client", "running_bot", "web_application"]
+__all__ = [
+    "EVENTS_PATH",
+    "RunningBot",
+    "bot_deps",
+    "capillary_client",
+    "running_bot",
+    "serve_http",
+    "serve_socket_mode",
+    "web_application",
+]
 
 EVENTS_PATH = "/slack/events"
+DRAIN_SECONDS = 10.0
 log = logging.getLogger("coupon_bot")
 
 
@@ -65,7 +78,34 @@ async def capillary_client(settings: Settings) -> AsyncIterator[CapillaryClient]
 class RunningBot:
     url: str  # the events URL, e.g. http://127.0.0.1:3000/slack/events
     app: AsyncApp
-    capillary: CapillaryClient
+    capillary: CouponApi
+
+
+@asynccontextmanager
+async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> AsyncIterator[Deps]:
+    """Policy, Capillary, one Slack HTTP session and a warm user-group cache; on exit, the
+    work still in flight after acks is given ``DRAIN_SECONDS`` to finish."""
+    policy = load_policy(settings.bot.policy)
+    async with AsyncExitStack() as stack:
+        capillary = await stack.enter_async_context(capillary_client(settings))
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        client = web_client(settings.slack, session)
+        if groups is None and policy.groups():
+            directory = SlackGroupDirectory(client)
+            await directory.warm()
+            groups = directory
+        deps = Deps(
+            capillary=capillary,
+            policy=policy,
+            client=client,
+            groups=groups,
+            currency=settings.bot.currency,
+        )
+        try:
+            yield deps
+        finally:
+            if not await deps.background.drain(DRAIN_SECONDS):
+                log.warning("stopped with work still in flight after %s s", DRAIN_SECONDS)
 
 
 @asynccontextmanager
@@ -73,48 +113,47 @@ async def running_bot(
     settings: Settings, *, host: str = "127.0.0.1", groups: GroupLookup | None = None
 ) -> AsyncIterator[RunningBot]:
     """The bot serving HTTP on ``settings.bot.port`` (0: a free port) until the block ends."""
-    policy = load_policy(settings.bot.policy)
-    async with AsyncExitStack() as stack:
-        capillary = await stack.enter_async_context(capillary_client(settings))
-        session = await stack.enter_async_context(aiohttp.ClientSession())
-        deps = Deps(
-            capillary=capillary,
-            policy=policy,
-            groups=groups,
-            currency=settings.bot.currency,
-            slack_session=session,
-        )
+    async with bot_deps(settings, groups=groups) as deps:
         app = build_app(settings, deps)
         runner = web.AppRunner(web_application(app), access_log=None)
         await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        # Slack sends bursts (a shift starting, a channel-wide outage): a deep accept queue
-        # keeps new connections from waiting on SYN retries behind the default 128.
-        site = web.TCPSite(runner, host, settings.bot.port, backlog=1024)
-        await site.start()
-        port = runner.addresses[0][1]
-        yield RunningBot(f"http://{host}:{port}{EVENTS_PATH}", app, capillary)
+        try:
+            # Slack sends bursts (a shift starting, an outage): a deep accept queue keeps
+            # new connections from waiting on SYN retries behind the default 128.
+            site = web.TCPSite(runner, host, settings.bot.port, backlog=1024)
+            await site.start()
+            port = runner.addresses[0][1]
+            yield RunningBot(f"http://{host}:{port}{EVENTS_PATH}", app, deps.capillary)
+        finally:
+            await runner.cleanup()  # stop taking requests before in-flight work is drained
+
+
+async def _until_stopped() -> None:
+    """Wait for SIGTERM or SIGINT (Ctrl-C); the caller then shuts down in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
 
 
 async def serve_http(settings: Settings, host: str) -> None:
-    """Serve until cancelled (Ctrl-C)."""
+    """Serve until SIGTERM/SIGINT, then stop accepting and let in-flight work finish."""
     async with running_bot(settings, host=host) as bot:
         log.info("coupon-bot listening on %s", bot.url)
-        await asyncio.Event().wait()
+        await _until_stopped()
+    log.info("coupon-bot stopped")
 
 
 async def serve_socket_mode(settings: Settings) -> None:
     """Connect out to Slack over a WebSocket (no public URL needed)."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    policy = load_policy(settings.bot.policy)
     token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else ""
-    async with capillary_client(settings) as capillary, aiohttp.ClientSession() as session:
-        deps = Deps(
-            capillary=capillary,
-            policy=policy,
-            currency=settings.bot.currency,
-            slack_session=session,
-        )
-        handler = AsyncSocketModeHandler(build_app(settings, deps), token)
-        await handler.start_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
+    async with bot_deps(settings) as deps:
+        handler = AsyncSocketModeHandler(build_app(settings, deps, socket_mode=True), token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
+        try:
+            await _until_stopped()
+        finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.modals import notice_view, read_metadata, verb_form
@@ -20,7 +20,11 @@ PICK_VERB = re.compile(rf"^{re.escape(ActionId.PICK_VERB)}:")
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     async def on_pick_verb(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
         view, user = body["view"], body["user"]["id"]
@@ -28,12 +32,14 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         verb = Verb(action["value"]) if action.get("value") in Verb._value2member_map_ else None
         if metadata is None or verb is None:
             return
+        context["channel_id"] = metadata.channel_id  # where the error exit can answer
         decision = await runtime.access.check(user, metadata.channel_id, verb)
         new_view = (
             verb_form(verb, metadata.channel_id)
             if decision.allowed
             else notice_view("Not allowed", runtime.access.refusal_text(decision, verb))
         )
-        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+        update = client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+        runtime.after_ack(update, body, context, client)
 
     app.action(PICK_VERB)(on_pick_verb)

@@ -32,7 +32,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return await ack(
                 text=usage_reply(str(error), usage(error.verb) if error.verb else None)
             )
-        verb = parsed.verb or Verb.HELP if isinstance(parsed, OpenForm) else parsed.verb
+        # The action menu (bare /coupon) needs at least the right to look coupons up.
+        verb = (parsed.verb or Verb.GET) if isinstance(parsed, OpenForm) else parsed.verb
         decision = await runtime.access.check(command["user_id"], command["channel_id"], verb)
         if not decision.allowed:
             return await ack(text=runtime.access.refusal_text(decision, verb))
@@ -51,15 +52,13 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         match parsed:
             case OpenForm(verb=None):
                 await ack()
-                verbs = await runtime.access.allowed_verbs(user, channel)
-                await client.views_open(
-                    trigger_id=command["trigger_id"], view=action_menu(channel, verbs)
-                )
+                menu = _open_menu(runtime, client, command["trigger_id"], user, channel)
+                runtime.after_ack(menu, body, context, client)
             case OpenForm(verb=Verb() as verb, prefill=prefill):
                 await ack()
-                await client.views_open(
-                    trigger_id=command["trigger_id"], view=verb_form(verb, channel, prefill)
-                )
+                form = verb_form(verb, channel, prefill)
+                opened = client.views_open(trigger_id=command["trigger_id"], view=form)
+                runtime.after_ack(opened, body, context, client)
             case Help(topic=topic):
                 await ack(**(await _help(runtime, user, channel, topic)).as_kwargs())
             case LogQuery() | Pending():
@@ -70,6 +69,14 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 runtime.after_ack(work, body, context, client)
 
     app.command(SLASH_COMMAND, middleware=[parse_and_authorize])(on_command)
+
+
+async def _open_menu(
+    runtime: Runtime, client: AsyncWebClient, trigger_id: str, user: str, channel: str
+) -> None:
+    """Right after the ack (the trigger lives 3 s): the verbs this user may use here."""
+    verbs = await runtime.access.allowed_verbs(user, channel)
+    await client.views_open(trigger_id=trigger_id, view=action_menu(channel, verbs))
 
 
 async def _help(runtime: Runtime, user: str, channel: str, topic: Verb | None) -> Any:

@@ -24,10 +24,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         client: AsyncWebClient,
     ) -> None:
         metadata = read_metadata(view.get("private_metadata"))
-        if metadata is None or metadata.verb not in FORM_VERBS or metadata.verb is None:
+        if metadata is None or metadata.verb not in FORM_VERBS:
             await ack()  # not a form of ours: close it
             return
         user, channel, verb = body["user"]["id"], metadata.channel_id, metadata.verb
+        context["channel_id"] = channel  # where the error exit can answer
         try:
             command = parse_form(verb, form_values(view["state"]["values"]))
         except FormErrors as invalid:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from bot.blocks.format import escape
 from bot.commands import Verb
+from bot.policy import RefusalReason
 
 __all__ = [
     "BUSY_CAPILLARY",
@@ -76,21 +77,25 @@ def people(members: Sequence[str], nobody: str = "your Slack admin") -> str:
 
 
 def refusal(
-    reason: str, verb: Verb, needed: str | None, admins: Sequence[str], can_look_up: bool
+    reason: RefusalReason, verb: Verb, needed: str | None, admins: Sequence[str], can_look_up: bool
 ) -> str:
     """An ephemeral refusal: what is missing, who grants it, what the user can still do."""
     doing = VERB_DOING[verb]
     first = {
-        "no_policy": f"Nobody can {doing} yet: this bot has no policy file (policy.toml).",
-        "no_role": f"You need the {needed or 'viewer'} role to {doing}, and you have no role yet.",
-        "role_too_low": f"You need the {needed} role to {doing}.",
-        "channel_not_allowed": "I only work in the support channels listed in policy.toml.",
+        RefusalReason.NO_POLICY: f"Nobody can {doing} yet: this bot has no policy file "
+        "(policy.toml).",
+        RefusalReason.NO_ROLE: f"You need the {needed or 'viewer'} role to {doing}, "
+        "and you have no role yet.",
+        RefusalReason.ROLE_TOO_LOW: f"You need the {needed} role to {doing}.",
+        RefusalReason.CHANNEL_NOT_ALLOWED: "I only work in the support channels listed in "
+        "policy.toml.",
     }[reason]
-    grant = f"Ask an admin to add you to a role in policy.toml (admins: {people(admins)})."
-    if reason == "channel_not_allowed":
-        grant = f"Try one of those channels, or ask an admin ({people(admins)}) to add this one."
-    if reason == "no_policy":
-        grant = "Whoever runs the bot needs to write one (see the README)."
+    grant = {
+        RefusalReason.NO_POLICY: "Whoever runs the bot needs to write one (see the README).",
+        RefusalReason.CHANNEL_NOT_ALLOWED: (
+            f"Try one of those channels, or ask an admin ({people(admins)}) to add this one."
+        ),
+    }.get(reason, f"Ask an admin to add you to a role in policy.toml (admins: {people(admins)}).")
     tail = " You can still look coupons up: `/coupon get &lt;code&gt;`." if can_look_up else ""
     return f"{first} {grant}{tail}"
 
@@ -110,7 +115,9 @@ def usage_reply(problem: str, usage_line: str | None) -> str:
 
 
 def internal_error(correlation_id: str) -> str:
+    """For the unexpected: it may have happened after Capillary acted, so never say it didn't."""
     return (
-        f"Something went wrong on my side, and nothing more was done. "
-        f"If it happens again, tell whoever runs the bot and quote `{correlation_id}`."
+        "Something went wrong on my side. Before trying again, check the coupon with "
+        "`/coupon get`: the action may have gone through. If this keeps happening, tell "
+        f"whoever runs the bot and quote `{correlation_id}`."
     )
