@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.directory import SlackGroupDirectory
@@ -213,3 +214,24 @@ async def test_unreachable_slack_degrades_to_no_groups(clock: FakeClock) -> None
     directory = SlackGroupDirectory(client, ttl_seconds=TTL, clock=clock)
 
     assert await directory.groups_of("U03AGENT") == frozenset()
+
+
+async def test_a_cold_cache_behind_a_waiting_retry_handler_does_not_hold_the_ack(
+    emulator: RunningEmulator, clock: FakeClock
+) -> None:
+    # The production client waits out 429s; the first fetch would then block for Retry-After.
+    waiting = AsyncWebClient(
+        token="xoxb-test",
+        base_url=emulator.api_url,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+    directory = SlackGroupDirectory(waiting, ttl_seconds=TTL, cold_wait_seconds=0.2, clock=clock)
+    emulator.state.rate_limits.set("usergroups.list", next=1, retry_after=2)
+
+    assert await directory.groups_of("U03AGENT") == frozenset()  # answered without the wait
+
+    async def loaded() -> bool:
+        return await directory.groups_of("U03AGENT") == {"support-agents"}
+
+    await eventually(loaded, within_seconds=6)  # the fetch went on and landed
+    assert list_calls(emulator) == 2

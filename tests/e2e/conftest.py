@@ -62,6 +62,12 @@ class Stack:
     bot: RunningBot
     slack: SlackDriver
 
+    async def command(self, text: str, **who: str) -> httpx.Response:
+        """A slash command, checked the way Slack would: a 200 ack within 3 s."""
+        response = await self.slack.command(text, **who)
+        assert self.slack.last_ack_outcome in {"shown", "empty"}, self.slack.last_ack_outcome
+        return response
+
     async def faults(self, **faults: object) -> None:
         """Switch Capillary sandbox faults through its admin endpoint."""
         async with httpx.AsyncClient(base_url=self.sandbox.base_url) as admin:

@@ -26,7 +26,7 @@ def thread_text(stack: Stack, parent_index: int = 1) -> str:
 
 class TestEveryVerb:
     async def test_get(self, stack: Stack) -> None:
-        await stack.slack.command("get GOOD100,NOPE1")
+        await stack.command("get GOOD100,NOPE1")
         parent = await stack.finished()
         assert parent.text.startswith("🎟️ <@U03AGENT> · get GOOD100, NOPE1") and "✅" in parent.text
         text = thread_text(stack)
@@ -34,39 +34,39 @@ class TestEveryVerb:
         assert "NOPE1" in text
 
     async def test_get_alias_with_customer(self, stack: Stack) -> None:
-        await stack.slack.command(f"lookup GOOD100,ARJUN100 {RIYA}")
+        await stack.command(f"lookup GOOD100,ARJUN100 {RIYA}")
         await stack.finished()
         text = thread_text(stack)
         assert "*GOOD100*" in text
         assert "ARJUN100*: " in text  # listed as not this customer's
 
     async def test_series(self, stack: Stack) -> None:
-        await stack.slack.command("series 1001")
+        await stack.command("series 1001")
         parent = await stack.finished()
         assert "series 1001" in parent.text and "✅" in parent.text
         assert "Diwali" in thread_text(stack)
 
     async def test_check(self, stack: Stack) -> None:
-        await stack.slack.command(f"check GOOD100 {RIYA}")
+        await stack.command(f"check GOOD100 {RIYA}")
         parent = await stack.finished()
         assert "check GOOD100 for ••••3210" in parent.text and "✅" in parent.text
         assert "can be redeemed by ••••3210" in thread_text(stack)
 
     async def test_resend(self, stack: Stack) -> None:
-        await stack.slack.command(f"resend GOOD100 {RIYA}")
+        await stack.command(f"resend GOOD100 {RIYA}")
         await stack.finished()
         assert "GOOD100 was sent to ••••3210 again" in thread_text(stack)
         assert stack.capillary_calls("/v1.1/coupon/resend") == 1
 
     async def test_issue(self, stack: Stack) -> None:
-        await stack.slack.command("issue 1001 +919812345678")
+        await stack.command("issue 1001 +919812345678")
         parent = await stack.finished()
         assert "issue from series 1001 to ••••5678" in parent.text and "✅" in parent.text
         assert "Issued" in thread_text(stack)
         assert stack.capillary_calls("/v1.1/coupon/issue") == 1
 
     async def test_redeem(self, stack: Stack) -> None:
-        await stack.slack.command("redeem ARJUN100 +919812345678 txn=B-1182 amount=1450")
+        await stack.command("redeem ARJUN100 +919812345678 txn=B-1182 amount=1450")
         parent = await stack.finished()
         assert "redeem ARJUN100 for ••••5678 · bill B-1182 ₹1,450" in parent.text
         assert "✅" in parent.text
@@ -74,7 +74,7 @@ class TestEveryVerb:
         assert stack.capillary_calls("/v1.1/coupon/redeem") == 1
 
     async def test_help_shows_what_the_caller_may_do(self, stack: Stack) -> None:
-        await stack.slack.command("help", user=VIEWER)
+        await stack.command("help", user=VIEWER)
         text = shown(stack, VIEWER)
         assert "/coupon get" in text and "viewer" in text
         assert "/coupon redeem" not in text
@@ -82,7 +82,7 @@ class TestEveryVerb:
 
     @pytest.mark.parametrize("verb", ["log", "pending"])
     async def test_log_and_pending_are_coming(self, stack: Stack, verb: str) -> None:
-        await stack.slack.command(verb)
+        await stack.command(verb)
         assert "coming soon" in shown(stack)
 
 
@@ -98,7 +98,7 @@ class TestTranslatedErrorsReachTheThread:
         ],
     )
     async def test_item_codes(self, stack: Stack, command: str, expected: str) -> None:
-        await stack.slack.command(command)
+        await stack.command(command)
         parent = await stack.finished()
         text = thread_text(stack)
         assert "❌" in parent.text
@@ -106,28 +106,28 @@ class TestTranslatedErrorsReachTheThread:
 
     async def test_transient(self, stack: Stack) -> None:
         await stack.faults(transient_next=5)
-        await stack.slack.command("get GOOD100")
+        await stack.command("get GOOD100")
         parent = await stack.finished()
         assert "⚠️" in parent.text
         assert "Capillary isn't answering right now. Nothing was changed." in thread_text(stack)
 
     async def test_unknown_code(self, stack: Stack) -> None:
         await stack.faults(transient_next=1, transient_code=777)
-        await stack.slack.command(f"redeem GOOD100 {RIYA}")
+        await stack.command(f"redeem GOOD100 {RIYA}")
         await stack.finished()
         text = thread_text(stack)
         assert "777" in text and "Next step:" in text
 
     async def test_configuration(self, tmp_path: Path) -> None:
         async with running_stack(tmp_path, password="wrong") as stack:
-            await stack.slack.command("get GOOD100")
+            await stack.command("get GOOD100")
             await stack.finished()
             assert "Capillary code 401" in thread_text(stack)
 
     async def test_redeem_with_lost_answer_is_reconciled(self, tmp_path: Path) -> None:
         async with running_stack(tmp_path, timeout=0.5) as stack:
             await stack.faults(timeout_next=1, timeout_seconds=3)
-            await stack.slack.command(f"redeem GOOD100 {RIYA} txn=B-77")
+            await stack.command(f"redeem GOOD100 {RIYA} txn=B-77")
             parent = await stack.finished(wait=15)
             text = thread_text(stack)
             assert "❓" in parent.text
@@ -157,21 +157,21 @@ class TestSigning:
 
 class TestPermissions:
     async def test_user_without_role(self, stack: Stack) -> None:
-        response = await stack.slack.command("get GOOD100", user=GUEST)
+        response = await stack.command("get GOOD100", user=GUEST)
         assert response.status_code == 200
         text = shown(stack, GUEST)
         assert "no role" in text and "<@U01ADMIN>" in text
         assert stack.capillary_calls() == 0 and stack.parents() == []
 
     async def test_role_too_low(self, stack: Stack) -> None:
-        await stack.slack.command(f"redeem GOOD100 {RIYA}", user=VIEWER)
+        await stack.command(f"redeem GOOD100 {RIYA}", user=VIEWER)
         text = shown(stack, VIEWER)
         assert "You need the agent role to redeem coupons" in text
         assert "/coupon get" in text
         assert stack.capillary_calls() == 0 and stack.parents() == []
 
     async def test_channel_outside_allow_list(self, stack: Stack) -> None:
-        await stack.slack.command("get GOOD100", user=ADMIN, channel="C03RANDOM")
+        await stack.command("get GOOD100", user=ADMIN, channel="C03RANDOM")
         assert "support channels" in shown(stack, ADMIN)
         assert stack.capillary_calls() == 0
 
@@ -189,13 +189,13 @@ class TestBadInput:
         ids=["unknown-verb", "bad-option", "huge", "emoji", "unicode"],
     )
     async def test_usage_reply(self, stack: Stack, text: str) -> None:
-        response = await stack.slack.command(text)
+        response = await stack.command(text)
         assert response.status_code == 200
         assert "/coupon" in shown(stack)
         assert stack.capillary_calls() == 0 and stack.parents() == []
 
     async def test_empty_opens_the_action_menu(self, stack: Stack) -> None:
-        response = await stack.slack.command("")
+        response = await stack.command("")
         assert response.status_code == 200
         view = await stack.emulator.state.wait_for(lambda: stack.emulator.state.current_view(AGENT))
         assert view.payload["title"]["text"] == "Coupons"
@@ -206,7 +206,7 @@ class TestModals:
     async def test_missing_arguments_open_a_prefilled_form_then_validate(
         self, stack: Stack
     ) -> None:
-        await stack.slack.command("redeem good100")
+        await stack.command("redeem good100")
         view = await stack.emulator.state.wait_for(lambda: stack.emulator.state.current_view(AGENT))
         assert "GOOD100" in json.dumps(view.payload)
         response = await stack.slack.submit(view.id, {"code": "GOOD100", "customer": "nobody"})
@@ -218,7 +218,7 @@ class TestModals:
         assert "redeem GOOD100 for ••••3210" in parent.text and "✅" in parent.text
 
     async def test_action_menu_to_form_to_thread(self, stack: Stack) -> None:
-        await stack.slack.command("")
+        await stack.command("")
         menu = await stack.emulator.state.wait_for(lambda: stack.emulator.state.current_view(AGENT))
         await stack.slack.click("coupon_pick_verb:check", view_id=menu.id, user=AGENT)
         form = await stack.emulator.state.wait_for(
@@ -234,7 +234,7 @@ class TestModals:
 class TestSlackBehaviour:
     async def test_ack_comes_before_a_slow_capillary(self, stack: Stack) -> None:
         await stack.faults(latency_ms=3000)
-        response = await stack.slack.command("get GOOD100")
+        response = await stack.command("get GOOD100")
         assert response.status_code == 200
         # The ack is back while Capillary is still thinking: the parent says ⏳, no reply yet.
         parent = await stack.emulator.state.wait_for(lambda: next(iter(stack.parents()), None))
@@ -244,18 +244,30 @@ class TestSlackBehaviour:
 
     async def test_429_is_waited_out_and_nothing_is_lost(self, stack: Stack) -> None:
         stack.emulator.state.rate_limits.set("chat.postMessage", every=2, retry_after=1)
-        await stack.slack.command("get GOOD100")
+        await stack.command("get GOOD100")
         parent = await stack.finished(wait=15)
         assert len(stack.parents()) == 1 and len(stack.replies(parent)) == 1
         limited = [c for c in stack.emulator.state.calls("chat.postMessage") if not c.ok]
         assert limited, "the emulator should have answered 429 at least once"
 
     async def test_no_raw_customer_number_is_posted(self, stack: Stack) -> None:
-        await stack.slack.command(f"check GOOD100 {RIYA}")
+        await stack.command(f"check GOOD100 {RIYA}")
         await stack.finished()
-        await stack.slack.command("get GOOD100,REDEEMED100", user=AGENT)
+        await stack.command("get GOOD100,REDEEMED100", user=AGENT)
         await stack.finished(count=2)
-        await stack.slack.command("check GOOD100 riya.sharma@example.com")
+        await stack.command("check GOOD100 riya.sharma@example.com")
         await stack.finished(count=3)
         posted = stack.everything_posted()
         assert "9876543210" not in posted and "riya.sharma@" not in posted
+
+
+async def test_a_channel_the_bot_is_not_in_gets_told_how_to_invite_it(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[roles]\nagent = ["U03AGENT"]\n[channels]\nallowed = ["C03RANDOM"]\n')
+    async with running_stack(tmp_path, policy=policy) as stack:
+        await stack.command("get GOOD100", channel="C03RANDOM")
+        told = await stack.emulator.state.wait_for(
+            lambda: [m for m in stack.emulator.state.ephemerals(AGENT) if "/invite" in m.text]
+        )
+        assert "not a member of this channel" in told[0].text
+        assert stack.capillary_calls() == 0
