@@ -4,12 +4,17 @@ Bolt runs listeners with ``process_before_response=True``, so the HTTP answer (t
 goes back as soon as the listener returns; anything slow is handed to :class:`Background`
 first. Unlike Bolt's own background mode this does not poll for the ack every 10 ms per
 request, which is what kept acks slow under a burst of commands.
+
+Acks come first: Slack gives up on an ack after 3 s, while a thread reply has no deadline.
+Work handed over here waits while other requests are still being acknowledged (at most
+``yield_to_acks_seconds``), instead of taking the CPU from them in the middle of a burst.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 __all__ = ["Background"]
@@ -21,8 +26,28 @@ OnError = Callable[[Exception], Awaitable[object]]
 class Background:
     """Keeps a reference to every task (so none is garbage-collected mid-flight)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, yield_to_acks_seconds: float = 0.5) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._acking = 0
+        self._no_acks = asyncio.Event()
+        self._no_acks.set()
+        self._patience = yield_to_acks_seconds
+
+    @contextmanager
+    def acknowledging(self) -> Iterator[None]:
+        """Wrap one incoming request until its ack is sent: background work waits for it."""
+        self._acking += 1
+        self._no_acks.clear()
+        try:
+            yield
+        finally:
+            self._acking -= 1
+            if self._acking == 0:
+                self._no_acks.set()
+
+    async def _after_acks(self) -> None:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._no_acks.wait(), self._patience)
 
     def spawn(self, work: Coroutine[Any, Any, object], on_error: OnError) -> None:
         """Run ``work`` after the ack; an exception goes to ``on_error`` (the error exit)."""
@@ -41,9 +66,9 @@ class Background:
         _, unfinished = await asyncio.wait(set(self._tasks), timeout=within_seconds)
         return not unfinished
 
-    @staticmethod
-    async def _guarded(work: Coroutine[Any, Any, object], on_error: OnError) -> None:
+    async def _guarded(self, work: Coroutine[Any, Any, object], on_error: OnError) -> None:
         try:
+            await self._after_acks()
             await work
         except Exception as error:  # handed to the error exit, which tells the user and logs
             await on_error(error)

@@ -19,6 +19,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.access import GroupLookup
 from bot.app import Deps, build_app, web_client
+from bot.background import Background
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
 from bot.directory import SlackGroupDirectory
@@ -42,11 +43,13 @@ DRAIN_SECONDS = 10.0
 log = logging.getLogger("coupon_bot")
 
 
-def web_application(app: AsyncApp) -> web.Application:
+def web_application(app: AsyncApp, background: Background) -> web.Application:
     """``POST /slack/events`` → Bolt (signature checked there), ``GET /healthz``."""
 
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+        with background.acknowledging():
+            bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -115,7 +118,7 @@ async def running_bot(
     """The bot serving HTTP on ``settings.bot.port`` (0: a free port) until the block ends."""
     async with bot_deps(settings, groups=groups) as deps:
         app = build_app(settings, deps)
-        runner = web.AppRunner(web_application(app), access_log=None)
+        runner = web.AppRunner(web_application(app, deps.background), access_log=None)
         await runner.setup()
         try:
             # Slack sends bursts (a shift starting, an outage): a deep accept queue keeps
