@@ -165,14 +165,15 @@ async def run(args: argparse.Namespace, ports: dict[str, int]) -> None:
         }
         for url in targets.values():  # warm up: connections, the user-group cache, imports
             await burst(http, url, ports["emulator"], args.concurrency)
-        await asyncio.sleep(args.latency_ms / 1000 + 1)
+        # Each burst is measured on its own: the previous one's thread replies (posted once
+        # Capillary answers, ~latency later) must be out of the way first.
+        settle = args.latency_ms / 1000 + 3
+        await asyncio.sleep(settle)
         results: dict[str, list[float]] = {name: [] for name in targets}
         for _ in range(args.rounds):
             for name, url in targets.items():
                 results[name] += await burst(http, url, ports["emulator"], args.concurrency)
-                await asyncio.sleep(
-                    args.latency_ms / 1000 + 0.5
-                )  # let the bot's background work drain
+                await asyncio.sleep(settle)
     report(results, args)
 
 
