@@ -55,10 +55,6 @@ class Background:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    @property
-    def pending(self) -> int:
-        return len(self._tasks)
-
     async def drain(self, within_seconds: float) -> bool:
         """Wait for in-flight work (shutdown); True when everything finished in time."""
         if not self._tasks:

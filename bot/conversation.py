@@ -45,8 +45,10 @@ class Conversation:
                 **result_message(outcome, self._currency).as_kwargs(),
             )
         except Exception:
-            await self._set_status(actor_id, channel_id, ts, command, "failed")
-            raise  # the error exit tells the user, with a correlation id
+            # Something unexpected, maybe after Capillary acted: the parent must not claim
+            # a failure. The error exit tells the user, with a correlation id.
+            await self._set_status(actor_id, channel_id, ts, command, "unknown")
+            raise
         await self._set_status(actor_id, channel_id, ts, command, status_key(outcome))
         return outcome
 

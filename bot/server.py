@@ -24,7 +24,6 @@ from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
 from bot.directory import SlackGroupDirectory
 from bot.policy import load_policy
-from bot.service import CouponApi
 from bot.settings import SANDBOX, Settings
 
 __all__ = [
@@ -81,7 +80,6 @@ async def capillary_client(settings: Settings) -> AsyncIterator[CapillaryClient]
 class RunningBot:
     url: str  # the events URL, e.g. http://127.0.0.1:3000/slack/events
     app: AsyncApp
-    capillary: CouponApi
 
 
 @asynccontextmanager
@@ -126,7 +124,7 @@ async def running_bot(
             site = web.TCPSite(runner, host, settings.bot.port, backlog=1024)
             await site.start()
             port = runner.addresses[0][1]
-            yield RunningBot(f"http://{host}:{port}{EVENTS_PATH}", app, deps.capillary)
+            yield RunningBot(f"http://{host}:{port}{EVENTS_PATH}", app)
         finally:
             await runner.cleanup()  # stop taking requests before in-flight work is drained
 
