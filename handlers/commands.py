@@ -15,6 +15,7 @@ from bot.access import Access
 from bot.blocks.help import help_message
 from bot.blocks.messages import COMING_SOON, usage_reply
 from bot.blocks.modals import action_menu, verb_form
+from bot.blocks.results import SlackMessage
 from bot.commands import Help, LogQuery, OpenForm, Pending, UsageError, Verb
 from bot.grammar import parse_command, usage
 from bot.ids import SLASH_COMMAND
@@ -99,7 +100,7 @@ async def _open_menu(
     await client.views_open(trigger_id=trigger_id, view=action_menu(channel, verbs))
 
 
-async def _help(runtime: Runtime, user: str, channel: str, topic: Verb | None) -> Any:
+async def _help(runtime: Runtime, user: str, channel: str, topic: Verb | None) -> SlackMessage:
     role = await runtime.access.role_of(user)
     verbs = await runtime.access.allowed_verbs(user, channel)
     return help_message(role.value if role else None, verbs, runtime.access.policy.admins(), topic)

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.modals import FORM_VERBS, form_values, read_metadata
+from bot.conversation import RunnableCommand
 from bot.grammar import FormErrors, parse_form
 from bot.ids import BlockId, CallbackId
 from bot.runtime import Runtime
@@ -34,6 +35,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         except FormErrors as invalid:
             await ack(response_action="errors", errors=invalid.errors)
             return
+        assert isinstance(command, RunnableCommand), "every form verb runs against Capillary"
         decision = await runtime.access.check(user, channel, verb)
         if not decision.allowed:
             first_block = str(view["blocks"][0].get("block_id", BlockId.CODE))
@@ -43,7 +45,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             )
             return
         await ack()
-        work = runtime.conversation.run(user, channel, command)  # type: ignore[arg-type]
+        work = runtime.conversation.run(user, channel, command)
         runtime.after_ack(work, body, context, client)
 
     app.view(CallbackId.VERB_FORM)(on_verb_form)
