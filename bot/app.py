@@ -21,6 +21,7 @@ from bot.conversation import Conversation
 from bot.directory import SlackGroupDirectory
 from bot.errors import error_exit
 from bot.policy import Policy
+from bot.recording import Recorder
 from bot.runtime import Runtime
 from bot.service import CouponApi, CouponService
 from bot.settings import Settings, SlackSettings
@@ -42,6 +43,8 @@ class Deps:
     client: AsyncWebClient | None = None
     groups: GroupLookup | None = None
     currency: str = "₹"
+    #: The audit trail (commands, refusals, Capillary calls, outcomes); None: not recorded.
+    recorder: Recorder | None = None
     #: Where work after the ack runs (tracked, so shutdown can wait for it).
     background: Background = field(default_factory=Background)
 
@@ -84,7 +87,10 @@ def build_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> A
     )
     runtime = Runtime(
         access=Access(deps.policy, deps.groups or SlackGroupDirectory(client)),
-        conversation=Conversation(client, CouponService(deps.capillary), currency=deps.currency),
+        conversation=Conversation(
+            client, CouponService(deps.capillary), currency=deps.currency, recorder=deps.recorder
+        ),
+        recorder=deps.recorder,
         background=deps.background,
     )
     app.error(error_exit)

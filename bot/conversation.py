@@ -7,12 +7,14 @@ Slack-facing glue between the service (domain) and the builders (pure).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.results import parent_message, result_message, status_key
 from bot.commands import Check, Get, Issue, Redeem, Resend, SeriesInfo
+from bot.recording import Recorder, Scene, scene_of
 from bot.service import CouponService, Outcome
 
 __all__ = ["Conversation", "RunnableCommand"]
@@ -25,20 +27,31 @@ RunnableCommand = Get | SeriesInfo | Check | Resend | Issue | Redeem
 class Conversation:
     """Runs a command in a thread of its own. One instance serves every request."""
 
-    def __init__(self, client: AsyncWebClient, service: CouponService, *, currency: str = "₹"):
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        service: CouponService,
+        *,
+        currency: str = "₹",
+        recorder: Recorder | None = None,
+    ):
         self._client = client
         self._service = service
         self._currency = currency
+        self._recorder = recorder
 
-    async def run(self, actor_id: str, channel_id: str, command: RunnableCommand) -> Outcome:
+    async def run(
+        self, actor_id: str, channel_id: str, command: RunnableCommand, team: str | None = None
+    ) -> Outcome:
         """Post the parent, run the command, answer in the thread, update the parent."""
         parent = await self._client.chat_postMessage(
             channel=channel_id,
             **parent_message(actor_id, command, "pending", self._currency).as_kwargs(),
         )
         ts = str(parent["ts"])
+        scene = replace(scene_of(command, actor_id, channel_id, team), thread_ts=ts)
         try:
-            outcome = await self._service.run(command)
+            outcome = await self._audited(scene, command)
             await self._client.chat_postMessage(
                 channel=channel_id,
                 thread_ts=ts,
@@ -47,9 +60,20 @@ class Conversation:
         except Exception:
             # Something unexpected, maybe after Capillary acted: the parent must not claim
             # a failure. The error exit tells the user, with a correlation id.
+            if self._recorder is not None:
+                self._recorder.failed(scene)
             await self._set_status(actor_id, channel_id, ts, command, "unknown")
             raise
         await self._set_status(actor_id, channel_id, ts, command, status_key(outcome))
+        return outcome
+
+    async def _audited(self, scene: Scene, command: RunnableCommand) -> Outcome:
+        """Run the command; its Capillary calls and its outcome go to the audit log."""
+        if self._recorder is None:
+            return await self._service.run(command)
+        with self._recorder.scene(scene):
+            outcome = await self._service.run(command)
+        self._recorder.outcome(scene, outcome)
         return outcome
 
     async def _set_status(

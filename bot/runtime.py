@@ -13,6 +13,7 @@ from bot.access import Access
 from bot.background import Background
 from bot.conversation import Conversation
 from bot.errors import error_exit
+from bot.recording import Recorder
 
 __all__ = ["Runtime"]
 
@@ -21,6 +22,7 @@ __all__ = ["Runtime"]
 class Runtime:
     access: Access
     conversation: Conversation
+    recorder: Recorder | None = None
     background: Background = field(default_factory=Background)
 
     def after_ack(

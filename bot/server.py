@@ -21,10 +21,12 @@ from bot.access import GroupLookup
 from bot.app import Deps, build_app, web_client
 from bot.background import Background
 from bot.capillary.auth import BasicAuth
-from bot.capillary.client import CapillaryClient
+from bot.capillary.client import CallObserver, CapillaryClient
 from bot.directory import SlackGroupDirectory
 from bot.policy import load_policy
+from bot.recording import Recorder
 from bot.settings import SANDBOX, Settings
+from bot.storage import AuditLog, open_database
 
 __all__ = [
     "EVENTS_PATH",
@@ -60,10 +62,12 @@ def web_application(app: AsyncApp, background: Background) -> web.Application:
 
 
 @asynccontextmanager
-async def capillary_client(settings: Settings) -> AsyncIterator[CapillaryClient]:
+async def capillary_client(
+    settings: Settings, observer: CallObserver | None = None
+) -> AsyncIterator[CapillaryClient]:
     """The configured Capillary, or the built-in sandbox (in this process) for ``sandbox``."""
     if settings.capillary.base_url != SANDBOX:
-        async with CapillaryClient.from_settings(settings.capillary) as client:
+        async with CapillaryClient.from_settings(settings.capillary, observer=observer) as client:
             yield client
         return
     from bot.sandbox.capillary import SANDBOX_PASSWORD, SANDBOX_USERNAME, running_sandbox
@@ -71,7 +75,9 @@ async def capillary_client(settings: Settings) -> AsyncIterator[CapillaryClient]
     async with running_sandbox() as sandbox:
         auth = BasicAuth(SANDBOX_USERNAME, SecretStr(SANDBOX_PASSWORD))
         timeout = settings.capillary.timeout_seconds
-        async with CapillaryClient(sandbox.base_url, auth, timeout_seconds=timeout) as client:
+        async with CapillaryClient(
+            sandbox.base_url, auth, timeout_seconds=timeout, observer=observer
+        ) as client:
             log.info("Capillary: built-in sandbox at %s", sandbox.base_url)
             yield client
 
@@ -84,11 +90,20 @@ class RunningBot:
 
 @asynccontextmanager
 async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> AsyncIterator[Deps]:
-    """Policy, Capillary, one Slack HTTP session and a warm user-group cache; on exit, the
-    work still in flight after acks is given ``DRAIN_SECONDS`` to finish."""
+    """Policy, the audit log, Capillary, one Slack HTTP session and a warm user-group cache.
+
+    On exit, in order: work still in flight after acks gets ``DRAIN_SECONDS`` to finish,
+    then the audit log writes what it has queued, then connections close.
+    """
     policy = load_policy(settings.bot.policy)
     async with AsyncExitStack() as stack:
-        capillary = await stack.enter_async_context(capillary_client(settings))
+        connection = await open_database(settings.bot.database)
+        stack.push_async_callback(connection.close)
+        audit = await stack.enter_async_context(AuditLog(connection))
+        recorder = Recorder(audit)
+        capillary = await stack.enter_async_context(
+            capillary_client(settings, observer=recorder.capillary_call)
+        )
         session = await stack.enter_async_context(aiohttp.ClientSession())
         client = web_client(settings.slack, session)
         if groups is None and policy.groups():
@@ -101,6 +116,7 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
             client=client,
             groups=groups,
             currency=settings.bot.currency,
+            recorder=recorder,
         )
         try:
             yield deps

@@ -154,15 +154,16 @@ class CapillaryClient:
 
     @classmethod
     def from_settings(
-        cls, settings: CapillarySettings, base_url: str | None = None
+        cls, settings: CapillarySettings, *, observer: CallObserver | None = None
     ) -> CapillaryClient:
-        """Build from settings; ``base_url`` overrides ``CAPILLARY_BASE_URL`` (the sandbox)."""
-        url = base_url or settings.base_url
+        """Build from settings (a cluster URL: the sandbox is wired by ``bot.server``)."""
+        url = settings.base_url
         if not url or url == SANDBOX:
             raise ValueError(
                 "CAPILLARY_BASE_URL must be a cluster URL here (the sandbox has its own)."
             )
-        return cls(url, auth_from_settings(settings, url), timeout_seconds=settings.timeout_seconds)
+        auth = auth_from_settings(settings, url)
+        return cls(url, auth, timeout_seconds=settings.timeout_seconds, observer=observer)
 
     async def __aenter__(self) -> CapillaryClient:
         return self

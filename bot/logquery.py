@@ -1,0 +1,121 @@
+"""``/coupon log …`` and ``coupon-bot audit …`` filters → an :class:`AuditFilter`. Pure.
+
+Grammar (DESIGN.md)::
+
+    log [<code>|<customer>|<@user>] [action=<verb>] [status=<s>] [since=<7d|YYYY-MM-DD>] [limit=<n>]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from bot.audit import AuditFilter, AuditOutcome
+from bot.capillary.identifiers import InvalidInputError, parse_coupon_code, parse_customer
+from bot.commands import UsageError, Verb
+from bot.grammar import VERB_ALIASES
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "parse_log_filters"]
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 1000
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_RELATIVE = re.compile(r"^(\d{1,4})([hdw])$")
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+_CUSTOMER_SHAPE = re.compile(
+    r"^(\+\d.*|\d[\d\-]{6,}|[^@\s]+@[^@\s]+|(ext|id|card):.+)$", re.IGNORECASE
+)
+
+
+def parse_log_filters(text: str, *, now: datetime | None = None) -> AuditFilter:
+    """The filters in ``text``; raises :class:`UsageError` naming what is wrong."""
+    words = text.split()
+    options = dict(_option(w) for w in words if "=" in w and not w.startswith("<"))
+    subjects = [w for w in words if "=" not in w or w.startswith("<")]
+    if len(subjects) > 1:
+        raise UsageError(
+            f"`log` takes one coupon code, customer or @user; “{subjects[1]}” is one too many.",
+            Verb.LOG,
+        )
+    found = _subject(subjects[0]) if subjects else AuditFilter()
+    return _options(found, options, now or datetime.now(UTC))
+
+
+def _option(word: str) -> tuple[str, str]:
+    key, _, value = word.partition("=")
+    return key.lower(), value
+
+
+def _subject(word: str) -> AuditFilter:
+    """The one positional: ``<@U…>`` (or a bare user id), a customer, else a coupon code."""
+    mention = _MENTION.match(word)
+    try:
+        if mention or _USER_ID.match(word):
+            return AuditFilter(actor=mention.group(1) if mention else word)
+        if _CUSTOMER_SHAPE.match(word):
+            return AuditFilter(customer=parse_customer(word).value)
+        return AuditFilter(code=parse_coupon_code(word))
+    except InvalidInputError as error:
+        raise UsageError(str(error), Verb.LOG) from None
+
+
+def _options(found: AuditFilter, options: dict[str, str], now: datetime) -> AuditFilter:
+    unknown = sorted(set(options) - {"action", "status", "since", "limit"})
+    if unknown:
+        raise UsageError(
+            f"`log` options are action=, status=, since= and limit=; “{unknown[0]}=” isn't one.",
+            Verb.LOG,
+        )
+    found = replace(found, limit=_limit(options.get("limit")))
+    if "action" in options:
+        found = replace(found, verb=_action(options["action"]))
+    if "status" in options:
+        found = replace(found, outcome=_status(options["status"]))
+    if "since" in options:
+        found = replace(found, since=_since(options["since"], now))
+    return found
+
+
+def _action(value: str) -> str:
+    verb = VERB_ALIASES.get(value.lower())
+    if verb is None:
+        raise UsageError(
+            f"action= takes a verb like redeem or issue, not “{value[:24]}”.", Verb.LOG
+        )
+    return verb.value
+
+
+def _status(value: str) -> AuditOutcome:
+    try:
+        return AuditOutcome(value.lower())
+    except ValueError:
+        choices = _listing([o.value for o in AuditOutcome])
+        raise UsageError(f"status= is one of {choices}.", Verb.LOG) from None
+
+
+def _since(value: str, now: datetime) -> datetime:
+    relative = _RELATIVE.match(value.lower())
+    if relative:
+        amount, unit = int(relative.group(1)), _UNITS[relative.group(2)]
+        return now - timedelta(**{unit: amount})
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise UsageError(
+            "since= is a period like 7d, 24h or 2w, or a date like 2026-11-01.", Verb.LOG
+        ) from None
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+        raise UsageError(f"limit= is a number from 1 to {MAX_LIMIT}.", Verb.LOG)
+    return int(value)
+
+
+def _listing(items: Sequence[str]) -> str:
+    return ", ".join(items[:-1]) + f" or {items[-1]}"

@@ -1,0 +1,178 @@
+"""What the bot writes to the audit log, and when: commands, refusals, Capillary calls, outcomes.
+
+Recording never waits (the sink queues; one writer task commits), so it is safe on the
+ack path. Capillary calls are recorded by the client's observer; the command they belong
+to (actor, channel, thread) travels with them in a context variable set for the duration
+of the conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.audit import AuditEvent, AuditEventKind, AuditOutcome
+from bot.capillary.client import CallRecord
+from bot.commands import Check, Command, Get, Issue, Redeem, Resend, SeriesInfo
+from bot.service import (
+    Checked,
+    Failed,
+    Issued,
+    Looked,
+    Outcome,
+    Redeemed,
+    Resent,
+    SeriesFound,
+    Unknown,
+)
+
+__all__ = ["AuditSink", "Recorder", "Scene", "scene_of"]
+
+
+class AuditSink(Protocol):
+    """Where events go (:class:`bot.storage.AuditLog`): ``record`` must not block."""
+
+    def record(self, event: AuditEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    """Who did what, where: the columns every event of one command shares."""
+
+    actor: str
+    channel: str
+    verb: str
+    team: str | None = None
+    code: str | None = None
+    series_id: str | None = None
+    customer_kind: str | None = None
+    customer: str | None = None
+    thread_ts: str | None = None
+
+
+def scene_of(command: Command, actor: str, channel: str, team: str | None = None) -> Scene:
+    """The audit columns for a command."""
+    scene = Scene(actor=actor, channel=channel, verb=command.verb.value, team=team)
+    match command:
+        case Get(codes=codes, customer=customer):
+            scene = replace(scene, code=",".join(codes))
+            who = customer
+        case SeriesInfo(series_id=series_id):
+            return replace(scene, series_id=series_id)
+        case Issue(series_id=series_id, customer=customer):
+            scene, who = replace(scene, series_id=series_id), customer
+        case Check() | Resend() | Redeem():
+            scene, who = replace(scene, code=command.code), command.customer
+        case _:
+            return scene
+    if who is None:
+        return scene
+    return replace(scene, customer_kind=who.kind.value, customer=who.value)
+
+
+_current: ContextVar[Scene | None] = ContextVar("coupon_bot_scene", default=None)
+_CALL_OUTCOMES = {
+    "ok": AuditOutcome.OK,
+    "error": AuditOutcome.FAILED,
+    "unknown": AuditOutcome.UNKNOWN,
+}
+
+
+class Recorder:
+    """Turns what happens into :class:`AuditEvent` rows."""
+
+    def __init__(self, sink: AuditSink, *, clock: Callable[[], datetime] | None = None):
+        self._sink = sink
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def received(self, scene: Scene, refused_because: str | None = None) -> None:
+        """A command as it arrived: accepted (``command``) or refused, with the reason."""
+        if refused_because is None:
+            self._emit(scene, AuditEventKind.COMMAND)
+        else:
+            detail = refused_because
+            self._emit(scene, AuditEventKind.REFUSED, outcome=AuditOutcome.REFUSED, detail=detail)
+
+    def outcome(self, scene: Scene, outcome: Outcome) -> None:
+        """The end of a command: its status, and Capillary's verdict when there was one."""
+        code, message, request_id = _verdict(outcome)
+        self._emit(
+            scene,
+            AuditEventKind.OUTCOME,
+            outcome=AuditOutcome(outcome.status.value),
+            capillary_code=code,
+            capillary_message=message,
+            capillary_request_id=request_id,
+        )
+
+    def failed(self, scene: Scene, correlation_id: str | None = None) -> None:
+        """An unexpected failure mid-command: Capillary may have acted, so ``unknown``."""
+        self._emit(
+            scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.UNKNOWN, detail=correlation_id
+        )
+
+    @contextmanager
+    def scene(self, scene: Scene) -> Iterator[None]:
+        """Capillary calls made inside belong to ``scene``."""
+        token = _current.set(scene)
+        try:
+            yield
+        finally:
+            _current.reset(token)
+
+    def capillary_call(self, call: CallRecord) -> None:
+        """The Capillary client's observer: one row per HTTP attempt."""
+        scene = _current.get() or Scene(actor="", channel="", verb="")
+        self._emit(
+            scene,
+            AuditEventKind.CAPILLARY_CALL,
+            outcome=_CALL_OUTCOMES[call.outcome],
+            capillary_endpoint=call.endpoint,
+            capillary_request_id=call.request_id,
+            http_status=call.http_status,
+            capillary_code=call.code,
+            latency_ms=round(call.latency_ms, 1),
+        )
+
+    def _emit(self, scene: Scene, kind: AuditEventKind, **fields: object) -> None:
+        event = AuditEvent(
+            event=kind,
+            at=self._clock(),
+            actor=scene.actor or None,
+            verb=scene.verb or None,
+            code=scene.code,
+            series_id=scene.series_id,
+            customer_kind=scene.customer_kind,
+            customer=scene.customer,
+            team=scene.team,
+            channel=scene.channel or None,
+            thread_ts=scene.thread_ts,
+            **fields,  # type: ignore[arg-type]
+        )
+        self._sink.record(event)
+
+
+def _verdict(outcome: Outcome) -> tuple[str | None, str | None, str | None]:
+    """Capillary's code, message and request id for an outcome, where it gave them."""
+    match outcome:
+        case Failed(explanation=explained, request_id=request_id):
+            return explained.code, explained.capillary_message, request_id
+        case Unknown(unknown=unknown):
+            return None, unknown.reason, unknown.request_id
+        case Checked(result=result) if result.reason is not None:
+            return result.reason.code, result.reason.capillary_message, result.request_id
+        case Checked(result=result) | Resent(result=result):
+            return "700", None, result.request_id
+        case Looked(request_id=request_id):
+            return "700", None, request_id
+        case SeriesFound(series=series):
+            return "700", None, series.request_id
+        case Issued(coupon=coupon):
+            return "700", None, coupon.request_id
+        case Redeemed(redemption=redemption):
+            return "700", None, redemption.request_id
+    return None, None, None

@@ -1,0 +1,68 @@
+"""/coupon log and coupon-bot audit filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.audit import AuditFilter, AuditOutcome
+from bot.commands import UsageError
+from bot.logquery import DEFAULT_LIMIT, parse_log_filters
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", AuditFilter(limit=DEFAULT_LIMIT)),
+        ("good100", AuditFilter(code="GOOD100", limit=DEFAULT_LIMIT)),
+        ("+919876543210", AuditFilter(customer="919876543210", limit=DEFAULT_LIMIT)),
+        ("riya@Example.com", AuditFilter(customer="riya@example.com", limit=DEFAULT_LIMIT)),
+        ("ext:EXT-5001", AuditFilter(customer="EXT-5001", limit=DEFAULT_LIMIT)),
+        ("<@U03AGENT>", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),
+        ("<@U03AGENT|asha>", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),
+        ("U03AGENT", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),
+        ("action=lookup", AuditFilter(verb="get", limit=DEFAULT_LIMIT)),
+        ("status=FAILED limit=5", AuditFilter(outcome=AuditOutcome.FAILED, limit=5)),
+        ("since=7d", AuditFilter(since=NOW - timedelta(days=7), limit=DEFAULT_LIMIT)),
+        ("since=24h", AuditFilter(since=NOW - timedelta(hours=24), limit=DEFAULT_LIMIT)),
+        (
+            "since=2026-11-01",
+            AuditFilter(since=datetime(2026, 11, 1, tzinfo=UTC), limit=DEFAULT_LIMIT),
+        ),
+        (
+            "GOOD100 action=redeem status=ok since=2w limit=1000",
+            AuditFilter(
+                code="GOOD100",
+                verb="redeem",
+                outcome=AuditOutcome.OK,
+                since=NOW - timedelta(weeks=2),
+                limit=1000,
+            ),
+        ),
+    ],
+)
+def test_filters(text: str, expected: AuditFilter) -> None:
+    assert parse_log_filters(text, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("GOOD100 GOOD200", "one too many"),
+        ("colour=blue", "options are action=, status=, since= and limit="),
+        ("action=frobnicate", "action= takes a verb"),
+        ("status=great", "status= is one of"),
+        ("since=yesterday", "since= is a period"),
+        ("limit=0", "limit= is a number from 1 to 1000"),
+        ("limit=5000", "limit= is a number from 1 to 1000"),
+        ("GOOD 100!", "one too many"),
+        ("DROP;TABLE", "not a coupon code"),
+        ("+12", "mobile number"),
+    ],
+)
+def test_refusals(text: str, complaint: str) -> None:
+    with pytest.raises(UsageError, match=complaint):
+        parse_log_filters(text, now=NOW)
