@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -51,6 +52,19 @@ def _parser() -> argparse.ArgumentParser:
     shell.add_argument(
         "--channel", default="C01SUPPORT", help="starting channel, id or name (default C01SUPPORT)"
     )
+    audit = commands.add_parser(
+        "audit",
+        help="query or export the audit log, or verify its hash chain",
+        description="Filters as in /coupon log: a coupon code, a customer (+91…, email, "
+        "ext:/id:/card:) or a user id (U…), then action=<verb> status=<ok|failed|unknown|"
+        "refused> since=<7d|24h|YYYY-MM-DD> limit=<n> (default 1000). Customers are masked.",
+    )
+    audit.add_argument("filters", nargs="*", help="e.g. GOOD100 action=redeem since=7d")
+    audit.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    audit.add_argument(
+        "--verify", action="store_true", help="walk the hash chain; exit 1 if broken"
+    )
+    audit.add_argument("--database", type=Path, default=None, help="default COUPON_BOT_DATABASE")
     return parser
 
 
@@ -95,10 +109,32 @@ def _run_shell(args: argparse.Namespace) -> int:
     return 130
 
 
+def _run_audit(args: argparse.Namespace) -> int:
+    from bot.audit_cli import run_audit
+    from bot.commands import UsageError
+    from bot.settings import load_settings
+
+    database = args.database or load_settings().bot.database
+    if not database.exists():
+        print(f"coupon-bot: no audit database at {database} (COUPON_BOT_DATABASE)", file=sys.stderr)
+        return 2
+    try:
+        code, text = asyncio.run(run_audit(database, args.filters, args.format, args.verify))
+    except UsageError as error:
+        code, text = 2, f"coupon-bot audit: {error}"
+    print(text, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
-    handlers = {"sandbox": _run_sandbox, "serve": _run_serve, "shell": _run_shell}
+    handlers = {
+        "sandbox": _run_sandbox,
+        "serve": _run_serve,
+        "audit": _run_audit,
+        "shell": _run_shell,
+    }
     return handlers[args.command](args)
 
 

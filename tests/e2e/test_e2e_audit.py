@@ -1,0 +1,80 @@
+"""Every action ends up in the audit log, and `coupon-bot audit` reads it back and verifies it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import AGENT, GUEST, RIYA, VIEWER, running_stack
+
+
+def audit(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "audit", "--database", str(database), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def rows(database: Path, *filters: str) -> list[dict[str, Any]]:
+    result = audit(database, "--format", "json", *filters)
+    assert result.returncode == 0, result.stderr
+    return list(json.loads(result.stdout))
+
+
+async def test_commands_refusals_calls_and_outcomes_are_audited(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        await stack.command(f"redeem GOOD100 {RIYA} txn=B-1")
+        await stack.finished()
+        await stack.command(f"redeem GOOD100 {RIYA}", user=VIEWER)
+        await stack.command("get GOOD100", user=GUEST)
+    database = tmp_path / "bot.sqlite3"
+
+    redeem = rows(database, "GOOD100", "action=redeem")
+    assert [r["event"] for r in reversed(redeem)] == [
+        "command",
+        "capillary_call",
+        "outcome",
+        "refused",
+    ]
+    command, call, outcome, refused = reversed(redeem)
+    assert command["actor"] == AGENT and command["customer"] == "••••3210"
+    assert call["capillary_endpoint"] == "/v1.1/coupon/redeem" and call["http_status"] == 200
+    assert call["capillary_request_id"] and call["thread_ts"]
+    assert outcome["outcome"] == "ok" and outcome["capillary_code"] == "700"
+    assert outcome["capillary_request_id"] == call["capillary_request_id"]
+    assert refused["actor"] == VIEWER and refused["outcome"] == "refused"
+    assert [r["event"] for r in rows(database, f"{GUEST}")] == ["refused"]
+    assert rows(database, RIYA, "status=refused") == [refused]
+
+    everything = audit(database, "--format", "csv", "limit=1000").stdout
+    assert "9876543210" not in everything  # customers masked in every display
+
+    assert audit(database, "--verify").returncode == 0
+
+
+async def test_tampering_is_detected(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        await stack.command("get GOOD100")
+        await stack.finished()
+    database = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(database) as db:
+        (first,) = db.execute("SELECT min(id) FROM audit_events").fetchone()
+        db.execute("UPDATE audit_events SET actor = 'U0FORGED' WHERE id = ?", (first,))
+    result = audit(database, "--verify")
+    assert result.returncode == 1
+    assert f"first bad row: {first}" in result.stderr
+
+
+def test_missing_database_and_bad_filters_are_one_clear_line(tmp_path: Path) -> None:
+    missing = audit(tmp_path / "nope.sqlite3")
+    assert missing.returncode == 2 and "no audit database" in missing.stderr
+    (tmp_path / "db.sqlite3").touch()
+    bad = audit(tmp_path / "db.sqlite3", "status=great")
+    assert bad.returncode == 2 and "status= is one of" in bad.stderr
+    assert "Traceback" not in bad.stderr
