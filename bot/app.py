@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access, GroupLookup
 from bot.background import Background
-from bot.conversation import Conversation
+from bot.conversation import AuditReader, Conversation
 from bot.directory import SlackGroupDirectory
 from bot.errors import error_exit
 from bot.policy import Policy
@@ -45,6 +45,8 @@ class Deps:
     currency: str = "₹"
     #: The audit trail (commands, refusals, Capillary calls, outcomes); None: not recorded.
     recorder: Recorder | None = None
+    #: Where ``/coupon log`` reads the trail from.
+    audit: AuditReader | None = None
     #: Where work after the ack runs (tracked, so shutdown can wait for it).
     background: Background = field(default_factory=Background)
 
@@ -88,7 +90,11 @@ def build_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> A
     runtime = Runtime(
         access=Access(deps.policy, deps.groups or SlackGroupDirectory(client)),
         conversation=Conversation(
-            client, CouponService(deps.capillary), currency=deps.currency, recorder=deps.recorder
+            client,
+            CouponService(deps.capillary),
+            currency=deps.currency,
+            recorder=deps.recorder,
+            audit=deps.audit,
         ),
         recorder=deps.recorder,
         background=deps.background,

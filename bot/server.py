@@ -117,6 +117,7 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
             groups=groups,
             currency=settings.bot.currency,
             recorder=recorder,
+            audit=audit,
         )
         try:
             yield deps

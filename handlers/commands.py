@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -16,9 +17,12 @@ from bot.blocks.help import help_message
 from bot.blocks.messages import COMING_SOON, usage_reply
 from bot.blocks.modals import action_menu, verb_form
 from bot.blocks.results import SlackMessage
-from bot.commands import Help, LogQuery, OpenForm, Pending, UsageError, Verb
+from bot.commands import Command, Help, LogQuery, OpenForm, Pending, UsageError, Verb
 from bot.grammar import parse_command, usage
 from bot.ids import SLASH_COMMAND
+from bot.logquery import parse_log_filters
+from bot.policy import RefusalReason
+from bot.recording import Recorder, scene_of
 from bot.runtime import Runtime
 
 __all__ = ["register"]
@@ -32,8 +36,9 @@ class CommandGate(AsyncMiddleware):
     which is a good part of an ack's cost under a burst of commands.
     """
 
-    def __init__(self, access: Access):
+    def __init__(self, access: Access, recorder: Recorder | None):
         self._access = access
+        self._recorder = recorder
 
     async def async_process(
         self,
@@ -45,16 +50,36 @@ class CommandGate(AsyncMiddleware):
         body = req.body
         try:
             parsed = parse_command(str(body.get("text") or ""))
+            if isinstance(parsed, LogQuery):
+                parse_log_filters(parsed.text)  # a bad filter is a usage error, now
         except UsageError as error:
             return _ephemeral(usage_reply(str(error), usage(error.verb) if error.verb else None))
         # The action menu (bare /coupon) needs at least the right to look coupons up.
         verb = (parsed.verb or Verb.GET) if isinstance(parsed, OpenForm) else parsed.verb
-        decision = await self._access.check(body["user_id"], body["channel_id"], verb)
+        user, channel = body["user_id"], body["channel_id"]
+        decision = await self._access.check(user, channel, verb)
         if not decision.allowed:
+            self._audit(parsed, verb, user, body, refused=decision.reason)
             return _ephemeral(self._access.refusal_text(decision, verb))
+        if not isinstance(parsed, OpenForm):  # a form is audited when it is submitted
+            self._audit(parsed, verb, user, body, refused=None)
         req.context["parsed"] = parsed
         await next()
         return resp
+
+    def _audit(
+        self,
+        parsed: Command | OpenForm,
+        verb: Verb,
+        user: str,
+        body: dict[str, Any],
+        refused: RefusalReason | None,
+    ) -> None:
+        if self._recorder is None:
+            return
+        command = parsed if not isinstance(parsed, OpenForm) else Help(verb)
+        scene = scene_of(command, user, body["channel_id"], body.get("team_id"))
+        self._recorder.received(replace(scene, verb=verb.value), refused)
 
 
 def _ephemeral(text: str) -> BoltResponse:
@@ -82,14 +107,21 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 runtime.after_ack(opened, body, context, client)
             case Help(topic=topic):
                 await ack(**(await _help(runtime, user, channel, topic)).as_kwargs())
-            case LogQuery() | Pending():
+            case LogQuery(text=text):
+                await ack()
+                shown = runtime.conversation.show_log(
+                    user, channel, parsed, parse_log_filters(text)
+                )
+                runtime.after_ack(shown, body, context, client)
+            case Pending():
                 await ack(text=COMING_SOON[parsed.verb])
             case _:
                 await ack()
-                work = runtime.conversation.run(user, channel, parsed)
+                work = runtime.conversation.run(user, channel, parsed, command.get("team_id"))
                 runtime.after_ack(work, body, context, client)
 
-    app.command(SLASH_COMMAND, middleware=[CommandGate(runtime.access)])(on_command)
+    gate = CommandGate(runtime.access, runtime.recorder)
+    app.command(SLASH_COMMAND, middleware=[gate])(on_command)
 
 
 async def _open_menu(

@@ -11,6 +11,7 @@ from bot.blocks.modals import FORM_VERBS, form_values, read_metadata
 from bot.conversation import RunnableCommand
 from bot.grammar import FormErrors, parse_form
 from bot.ids import BlockId, CallbackId
+from bot.recording import scene_of
 from bot.runtime import Runtime
 
 __all__ = ["register"]
@@ -37,6 +38,9 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         assert isinstance(command, RunnableCommand), "every form verb runs against Capillary"
         decision = await runtime.access.check(user, channel, verb)
+        if runtime.recorder is not None:
+            scene = scene_of(command, user, channel, body.get("team", {}).get("id"))
+            runtime.recorder.received(scene, decision.reason)
         if not decision.allowed:
             first_block = str(view["blocks"][0].get("block_id", BlockId.CODE))
             await ack(

@@ -60,7 +60,6 @@ VERB_TITLES = {
 
 BUSY_CAPILLARY = "Capillary isn't answering right now. Nothing was changed."
 COMING_SOON = {
-    Verb.LOG: "`/coupon log` is coming soon: the audit log isn't switched on in this version yet.",
     Verb.PENDING: "`/coupon pending` is coming soon: approvals aren't switched on in this "
     "version yet.",
 }

@@ -31,7 +31,7 @@ from bot.blocks.messages import BUSY_CAPILLARY, STATUS_EMOJI
 from bot.capillary.catalogue import Category, Explanation
 from bot.capillary.identifiers import mask_text
 from bot.capillary.models import CouponDetails, MissingCoupon, Series
-from bot.commands import Check, Command, Get, Issue, Redeem, Resend, SeriesInfo
+from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
 from bot.service import (
     Checked,
     Failed,
@@ -85,6 +85,8 @@ def describe(command: Command, currency: str = "₹") -> str:
             return f"redeem {command.code} for {command.customer.masked()}" + _bill(
                 command, currency
             )
+        case LogQuery(text=text) if text:
+            return f"log {escape(truncate(text, 200))}"
     return command.verb.value
 
 

@@ -554,7 +554,8 @@ def test_status_key(key: str, expected: str) -> None:
         ),
         (Redeem("GOOD200", MOBILE, "B-1182"), "redeem GOOD200 for ••••3210 · bill B-1182"),
         (Help(Verb.REDEEM), "help"),
-        (LogQuery("GOOD200"), "log"),
+        (LogQuery("GOOD200"), "log GOOD200"),
+        (LogQuery(""), "log"),
         (Pending(), "pending"),
     ],
 )

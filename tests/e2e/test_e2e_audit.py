@@ -78,3 +78,22 @@ def test_missing_database_and_bad_filters_are_one_clear_line(tmp_path: Path) -> 
     bad = audit(tmp_path / "db.sqlite3", "status=great")
     assert bad.returncode == 2 and "status= is one of" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+async def test_coupon_log_answers_in_a_thread_newest_first_with_links(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        await stack.command(f"check GOOD100 {RIYA}")
+        checked = await stack.finished()
+        await stack.command(f"redeem GOOD100 {RIYA}", user=VIEWER)  # refused: audited too
+        await stack.command("log GOOD100", user=VIEWER)
+        parent = await stack.finished(count=2)
+        (reply,) = stack.replies(parent)
+        text = json.dumps(reply.blocks, ensure_ascii=False)
+        assert "log GOOD100" in parent.text and "✅" in parent.text
+        assert "*GOOD100* — " in text
+        assert text.index("refused") < text.index("asked")  # newest first
+        assert "••••3210" in text and "9876543210" not in text
+        assert checked.ts.replace(".", "") in text  # linked to the check's thread
+
+        await stack.command("log status=great", user=VIEWER)
+        assert "status= is one of" in stack.emulator.state.ephemerals(VIEWER)[-1].text

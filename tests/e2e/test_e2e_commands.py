@@ -80,8 +80,8 @@ class TestEveryVerb:
         assert "/coupon redeem" not in text
         assert stack.capillary_calls() == 0
 
-    @pytest.mark.parametrize("verb", ["log", "pending"])
-    async def test_log_and_pending_are_coming(self, stack: Stack, verb: str) -> None:
+    @pytest.mark.parametrize("verb", ["pending"])
+    async def test_pending_is_coming(self, stack: Stack, verb: str) -> None:
         await stack.command(verb)
         assert "coming soon" in shown(stack)
 

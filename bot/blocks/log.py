@@ -1,0 +1,65 @@
+"""``/coupon log``: audit rows as a compact list, newest first, customers masked. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.audit import AuditRow
+from bot.blocks.format import escape, mention, truncate
+from bot.blocks.messages import STATUS_EMOJI
+from bot.blocks.results import SlackMessage
+
+__all__ = ["LINKED_ROWS", "log_message"]
+
+#: Rows shown (and linked to their threads); the rest are counted and left to the export.
+LINKED_ROWS = 20
+_WHAT = {
+    "command": "asked",
+    "refused": "refused",
+    "capillary_call": "Capillary call",
+    "outcome": "result",
+    "approval_requested": "approval requested",
+    "approved": "approved",
+    "rejected": "rejected",
+    "expired": "expired",
+}
+
+
+def log_message(
+    subject: str, rows: Sequence[AuditRow], links: Mapping[tuple[str, str], str]
+) -> SlackMessage:
+    """``subject`` names the query (``GOOD100``); ``links`` maps (channel, thread ts) to URLs."""
+    if not rows:
+        text = f"No audit events for {subject} with these filters."
+        return SlackMessage(text, (SectionBlock(text=MarkdownTextObject(text=escape(text))),))
+    shown = rows[:LINKED_ROWS]
+    lines = [_line(row, links) for row in shown]
+    head = f"*{escape(subject)}* — {len(rows)} event{'s' if len(rows) != 1 else ''}, newest first"
+    body = truncate("\n".join([head, *lines]), 3000)
+    blocks: list[SectionBlock | ContextBlock] = [SectionBlock(text=MarkdownTextObject(text=body))]
+    if len(rows) > LINKED_ROWS:
+        more = (
+            f"…and {len(rows) - LINKED_ROWS} more. For all of them: `coupon-bot audit` (csv, json)."
+        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
+    return SlackMessage(f"Audit log for {subject}", tuple(blocks))
+
+
+def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
+    event = row.event
+    when = event.at.strftime("%-d %b %H:%M")
+    what = " ".join(x for x in (event.verb, event.code or event.series_id) if x)
+    status = f" {STATUS_EMOJI[event.outcome.value]}" if event.outcome else ""
+    parts = [f"`{when}`  {_WHAT.get(event.event.value, event.event.value)}: {escape(what)}{status}"]
+    if event.actor:
+        parts.append(f"by {mention(event.actor)}")
+    if row.masked_customer():
+        parts.append(f"for {row.masked_customer()}")
+    if event.capillary_code:
+        parts.append(f"code {escape(event.capillary_code)}")
+    link = links.get((event.channel or "", event.thread_ts or ""))
+    if link:
+        parts.append(f"<{link}|view thread>")
+    return " · ".join(parts)
