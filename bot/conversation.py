@@ -7,18 +7,21 @@ Slack-facing glue between the service (domain) and the builders (pure).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import replace
 from typing import Protocol
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.audit import AuditFilter, AuditRow
-from bot.blocks.log import LINKED_ROWS, log_message
+from bot.audit_cli import render
+from bot.blocks.log import LINKED_ROWS, describe_filter, log_message
 from bot.blocks.results import parent_message, result_message, status_key
 from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
+from bot.logquery import MAX_LIMIT
 from bot.recording import Recorder, Scene, scene_of
 from bot.service import CouponService, Outcome
 
@@ -85,12 +88,37 @@ class Conversation:
         if self._audit is None:
             raise RuntimeError("the audit log is not available in this process")
         await self._audit.flush()  # what was just done is part of the answer
+        if "limit=" not in query.text:  # no limit asked for: count every match, as the CLI
+            filters = replace(filters, limit=MAX_LIMIT)
         rows = await self._audit.query(filters)
         links = await self._permalinks(rows[:LINKED_ROWS])
-        subject = query.text or "everything"
-        message = log_message(subject, rows, links)
+        message = log_message(describe_filter(filters), rows, links)
         await self._client.chat_postMessage(channel=channel_id, thread_ts=ts, **message.as_kwargs())
+        if len(rows) > LINKED_ROWS:
+            await self._attach_csv(channel_id, ts, query, rows)
         await self._set_status(actor_id, channel_id, ts, query, "ok")
+
+    async def _attach_csv(
+        self, channel_id: str, ts: str, query: LogQuery, rows: Sequence[AuditRow]
+    ) -> None:
+        """Best effort: every row as CSV (customers masked) in the thread; if Slack refuses
+        the file, the thread says so and names the export that always works."""
+        try:
+            await self._client.files_upload_v2(
+                channel=channel_id,
+                thread_ts=ts,
+                content=render(rows, "csv"),
+                filename=f"coupon-log-{_slug(query.text)}.csv",
+                title=f"Audit log: {len(rows)} events",
+            )
+        except (SlackApiError, SlackRequestError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+            log.warning("audit log CSV not attached (%s)", reason)
+            text = (
+                "The full list could not be attached as a CSV file. "
+                "To export it: `coupon-bot audit` (csv, json)."
+            )
+            await self._client.chat_postMessage(channel=channel_id, thread_ts=ts, text=text)
 
     async def _permalinks(self, rows: Sequence[AuditRow]) -> dict[tuple[str, str], str]:
         threads = {(r.event.channel, r.event.thread_ts) for r in rows}
@@ -126,3 +154,10 @@ class Conversation:
             await self._client.chat_update(channel=channel_id, ts=ts, **message.as_kwargs())
         except SlackApiError as error:
             log.warning("parent status not updated (%s)", error.response.get("error"))
+
+
+def _slug(text: str) -> str:
+    """A file-name part from the query, without customers (no e-mail, no long numbers)."""
+    words = [w for w in text.split() if "@" not in w and not re.search(r"\d{5}", w)]
+    slug = re.sub(r"[^A-Za-z0-9_]+", "-", "-".join(words)).strip("-")
+    return slug[:40].strip("-") or "everything"

@@ -5,6 +5,8 @@ user groups is the caller's job (:mod:`bot.access`); :meth:`Policy.role_of` is h
 
 - Roles, lowest first: viewer < agent < approver < admin; each can do what those below can.
 - :data:`MINIMUM_ROLE` says which role each verb needs; ``help`` needs none.
+- ``[audit] retention_days`` (optional) becomes :attr:`Policy.audit_retention`; absent, the
+  audit log keeps every row (:mod:`bot.retention` prunes the older ones when it is set).
 - :meth:`Policy.check` refuses, in this order: a channel not on the allow-list (every verb but
   ``help``), then a user with no role (:data:`NO_POLICY` when nobody is configured at all),
   then a role below the verb's minimum.
@@ -30,6 +32,7 @@ from bot.commands import Verb
 
 __all__ = [
     "EVERYONE",
+    "MAX_RETENTION_DAYS",
     "MINIMUM_ROLE",
     "NO_POLICY",
     "ApprovalRules",
@@ -150,6 +153,7 @@ class Policy:
     allowed_channels: frozenset[str] = frozenset()  # empty: any channel
     approval: ApprovalRules = field(default_factory=ApprovalRules)
     limits: Limits = field(default_factory=Limits)
+    audit_retention: timedelta | None = None  # ``[audit] retention_days``; None: keep forever
 
     @property
     def configured(self) -> bool:
@@ -305,6 +309,23 @@ def _limit(value: object) -> int:
     return value
 
 
+#: The longest ``[audit] retention_days`` accepted: 100 years (a larger number is a typo).
+MAX_RETENTION_DAYS = 36_500
+
+
+def _retention(value: object) -> timedelta:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= MAX_RETENTION_DAYS
+    ):
+        raise _Invalid(
+            f"must be a whole number of days from 1 to {MAX_RETENTION_DAYS} (leave it out to "
+            f"keep every row); got {_show(value)}"
+        )
+    return timedelta(days=value)
+
+
 _Converter = Callable[[object], Any]
 
 #: Every table and key the file may have, with its converter.
@@ -317,6 +338,7 @@ _SCHEMA: Mapping[str, Mapping[str, _Converter]] = {
         "approvers_need_approval": _flag,
     },
     "limits": {"issue_per_agent_per_day": _limit, "redeem_per_agent_per_day": _limit},
+    "audit": {"retention_days": _retention},
 }
 
 
@@ -363,6 +385,7 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         allowed_channels=tables["channels"].get("allowed", frozenset()),
         approval=ApprovalRules(**tables["approval"]),
         limits=Limits(**tables["limits"]),
+        audit_retention=tables["audit"].get("retention_days"),
     )
 
 

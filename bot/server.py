@@ -25,6 +25,7 @@ from bot.capillary.client import CallObserver, CapillaryClient
 from bot.directory import SlackGroupDirectory
 from bot.policy import load_policy
 from bot.recording import Recorder
+from bot.retention import prune_periodically
 from bot.settings import SANDBOX, Settings
 from bot.storage import AuditLog, open_database
 
@@ -92,14 +93,20 @@ class RunningBot:
 async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> AsyncIterator[Deps]:
     """Policy, the audit log, Capillary, one Slack HTTP session and a warm user-group cache.
 
+    With ``[audit] retention_days`` set, older audit rows are pruned at start and hourly.
     On exit, in order: work still in flight after acks gets ``DRAIN_SECONDS`` to finish,
-    then the audit log writes what it has queued, then connections close.
+    pruning stops, then the audit log writes what it has queued, then connections close.
     """
     policy = load_policy(settings.bot.policy)
     async with AsyncExitStack() as stack:
         connection = await open_database(settings.bot.database)
         stack.push_async_callback(connection.close)
         audit = await stack.enter_async_context(AuditLog(connection))
+        if policy.audit_retention is not None:
+            pruning = asyncio.create_task(
+                prune_periodically(audit, policy.audit_retention), name="audit-retention"
+            )
+            stack.push_async_callback(_cancel, pruning)  # before the audit log stops
         recorder = Recorder(audit)
         capillary = await stack.enter_async_context(
             capillary_client(settings, observer=recorder.capillary_call)
@@ -124,6 +131,14 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
         finally:
             if not await deps.background.drain(DRAIN_SECONDS):
                 log.warning("stopped with work still in flight after %s s", DRAIN_SECONDS)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait until it has ended; an error it ended with is logged."""
+    task.cancel()
+    await asyncio.wait([task])
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s ended with an error", task.get_name(), exc_info=task.exception())
 
 
 @asynccontextmanager

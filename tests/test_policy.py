@@ -10,6 +10,7 @@ import pytest
 
 from bot.commands import Verb
 from bot.policy import (
+    MAX_RETENTION_DAYS,
     MINIMUM_ROLE,
     NO_POLICY,
     ApprovalRules,
@@ -276,7 +277,8 @@ def test_partial_sections_keep_the_other_defaults() -> None:
         ('[role]\nadmin = ["U1"]\n', "policy.toml: unknown table [role]. Did you mean [roles]?"),
         (
             "[settings]\nx = 1\n",
-            "unknown table [settings]. Expected [roles], [channels], [approval], [limits].",
+            "unknown table [settings]. "
+            "Expected [roles], [channels], [approval], [limits], [audit].",
         ),
         ("roles = 1\n", "policy.toml: roles must be a table ([roles]); got 1"),
         (
@@ -401,3 +403,65 @@ def test_durations(text: str, duration: timedelta) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(PolicyError, match="duration"):
         parse_duration(text)
+
+
+# --- [audit] retention ----------------------------------------------------------------------------
+
+
+def test_audit_retention_is_kept_forever_by_default() -> None:
+    assert NO_POLICY.audit_retention is None
+    assert parse_policy(DESIGN_EXAMPLE).audit_retention is None
+    assert parse_policy("[audit]\n").audit_retention is None
+
+
+@pytest.mark.parametrize(("days", "retention"), [(730, timedelta(days=730)), (1, timedelta(1))])
+def test_audit_retention_days(days: int, retention: timedelta) -> None:
+    policy = parse_policy(f'[roles]\nagent = ["U1"]\n[audit]\nretention_days = {days}\n')
+    assert policy.audit_retention == retention
+    assert policy.members == {Role.AGENT: ("U1",)}
+
+
+def test_the_largest_retention_is_accepted() -> None:
+    policy = parse_policy(f"[audit]\nretention_days = {MAX_RETENTION_DAYS}\n")
+    assert policy.audit_retention == timedelta(days=MAX_RETENTION_DAYS)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("0", "0"),
+        ("-1", "-1"),
+        ('"30"', '"30"'),
+        ("3.5", "3.5"),
+        ("true", "true"),
+        ('"30d"', '"30d"'),
+        ("[30]", "a list"),
+        (str(MAX_RETENTION_DAYS + 1), str(MAX_RETENTION_DAYS + 1)),
+        ("99999999999999", "99999999999999"),
+    ],
+)
+def test_bad_audit_retention_days(value: str, shown: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(f"[audit]\nretention_days = {value}\n")
+    assert str(caught.value) == (
+        "policy.toml: [audit].retention_days must be a whole number of days from 1 to "
+        f"{MAX_RETENTION_DAYS} (leave it out to keep every row); got {shown}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[audit]\nretention = 30\n",
+            "policy.toml: unknown key [audit].retention. Did you mean retention_days? "
+            "Expected retention_days.",
+        ),
+        ("audit = 30\n", "policy.toml: audit must be a table ([audit]); got 30"),
+        ("[audits]\nretention_days = 30\n", "unknown table [audits]. Did you mean [audit]?"),
+    ],
+)
+def test_audit_table_errors(text: str, message: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text)
+    assert message in str(caught.value)

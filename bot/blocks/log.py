@@ -6,14 +6,15 @@ from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.audit import AuditRow
+from bot.audit import AuditFilter, AuditRow
 from bot.blocks.format import escape, mention, truncate
 from bot.blocks.messages import STATUS_EMOJI
 from bot.blocks.results import SlackMessage
+from bot.capillary.identifiers import mask_text
 
-__all__ = ["LINKED_ROWS", "log_message"]
+__all__ = ["LINKED_ROWS", "describe_filter", "log_message"]
 
-#: Rows shown (and linked to their threads); the rest are counted and left to the export.
+#: Rows shown (and linked to their threads); past it every row is attached as a CSV file.
 LINKED_ROWS = 20
 _WHAT = {
     "command": "asked",
@@ -25,6 +26,20 @@ _WHAT = {
     "rejected": "rejected",
     "expired": "expired",
 }
+
+
+def describe_filter(f: AuditFilter) -> str:
+    """The query in words for people, customers masked: ``••••3210 action=redeem since=…``."""
+    subject = f.code or (mask_text(f.customer) if f.customer else None)
+    subject = subject or (mention(f.actor) if f.actor else None) or f.series_id
+    parts = [subject or "everything"]
+    if f.verb:
+        parts.append(f"action={f.verb}")
+    if f.outcome:
+        parts.append(f"status={f.outcome.value}")
+    if f.since:
+        parts.append(f"since {f.since.strftime('%-d %b %Y')}")
+    return " ".join(parts)
 
 
 def log_message(
@@ -40,9 +55,7 @@ def log_message(
     body = truncate("\n".join([head, *lines]), 3000)
     blocks: list[SectionBlock | ContextBlock] = [SectionBlock(text=MarkdownTextObject(text=body))]
     if len(rows) > LINKED_ROWS:
-        more = (
-            f"…and {len(rows) - LINKED_ROWS} more. For all of them: `coupon-bot audit` (csv, json)."
-        )
+        more = f"…and {len(rows) - LINKED_ROWS} more. The full list is attached below as CSV."
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
     return SlackMessage(f"Audit log for {subject}", tuple(blocks))
 

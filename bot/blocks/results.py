@@ -29,7 +29,7 @@ from bot.blocks.format import (
 )
 from bot.blocks.messages import BUSY_CAPILLARY, STATUS_EMOJI
 from bot.capillary.catalogue import Category, Explanation
-from bot.capillary.identifiers import mask_text
+from bot.capillary.identifiers import InvalidInputError, mask_text, parse_customer
 from bot.capillary.models import CouponDetails, MissingCoupon, Series
 from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
 from bot.service import (
@@ -86,8 +86,29 @@ def describe(command: Command, currency: str = "₹") -> str:
                 command, currency
             )
         case LogQuery(text=text) if text:
-            return f"log {escape(truncate(text, 200))}"
+            return f"log {escape(truncate(_masked_words(text), 200))}"
     return command.verb.value
+
+
+def _masked_words(text: str) -> str:
+    """Free text a user typed (``log +919876543210``) with any customer identifier masked."""
+    return " ".join(_masked(word) for word in text.split())
+
+
+def _masked(word: str) -> str:
+    if "=" in word:  # an option (since=2026-11-01), never a customer
+        return word
+    looks_like_customer = (
+        ("@" in word and not word.startswith("<@"))
+        or word.lower().startswith(("ext:", "id:", "card:"))
+        or sum(ch.isdigit() for ch in word) >= 7
+    )
+    if not looks_like_customer:
+        return word
+    try:
+        return parse_customer(word).masked()
+    except InvalidInputError:
+        return mask_text(word)
 
 
 def _bill(command: Redeem, currency: str) -> str:

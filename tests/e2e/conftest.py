@@ -105,7 +105,8 @@ class Stack:
         replies = [r for m in messages for r in state.replies(m.channel, m.ts)]
         shown = [*messages, *replies, *state.ephemerals()]
         views = [str(v.payload) for v in state.views()]
-        return "\n".join([*(f"{m.text} {m.blocks}" for m in shown), *views])
+        files = [f"{f.name} {f.title} {f.text}" for f in state.files]
+        return "\n".join([*(f"{m.text} {m.blocks}" for m in shown), *views, *files])
 
 
 @asynccontextmanager

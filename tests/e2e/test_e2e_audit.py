@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 import subprocess
@@ -97,3 +99,37 @@ async def test_coupon_log_answers_in_a_thread_newest_first_with_links(tmp_path: 
 
         await stack.command("log status=great", user=VIEWER)
         assert "status= is one of" in stack.emulator.state.ephemerals(VIEWER)[-1].text
+
+
+async def test_a_long_coupon_log_attaches_every_row_as_csv(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        for count in range(1, 9):  # 3 audit rows each: command, Capillary call, outcome
+            await stack.command(f"check GOOD100 {RIYA}")
+            await stack.finished(count=count)
+        await stack.command("log GOOD100", user=VIEWER)
+        parent = await stack.finished(count=9)
+        (reply,) = stack.replies(parent)
+        (attached,) = stack.emulator.state.files_in(parent.channel, parent.ts)
+        listed = json.dumps(reply.blocks, ensure_ascii=False)
+        assert "*GOOD100* — 24 events" in listed and "…and 4 more" in listed
+        assert "attached below as CSV" in listed
+        assert attached.name == "coupon-log-GOOD100.csv"
+        table = list(csv.DictReader(io.StringIO(attached.text)))
+        assert len(table) == 24 and len(attached.text.splitlines()) == 25  # header + rows
+        assert {r["code"] for r in table} == {"GOOD100"}
+        assert {r["customer"] for r in table if r["customer"]} == {"••••3210"}
+        assert "9876543210" not in stack.everything_posted()
+
+
+async def test_coupon_log_for_a_customer_never_shows_the_number(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        await stack.command(f"check GOOD100 {RIYA}")
+        await stack.finished()
+        await stack.command(f"log {RIYA} since=2026-01-01", user=VIEWER)
+        parent = await stack.finished(count=2)
+        assert "log ••••3210 since=2026-01-01" in parent.text
+        posted = stack.everything_posted()
+        assert "9876543210" not in posted
+        assert "••••3210" in json.dumps(
+            [r.blocks for r in stack.replies(parent)], ensure_ascii=False
+        )

@@ -3,6 +3,7 @@
 Routes:
     GET|POST /api/<method>        the Web API (form or JSON bodies, ``Authorization: Bearer``)
     POST     /response/<token>    response_url sink (URLs issued by the driver)
+    POST     /upload/<file_id>    upload URLs from files.getUploadURLExternal (raw bytes)
     GET      /__emulator/calls    recorded calls (``?method=`` to filter)
     POST     /__emulator/reset    back to the seeded workspace
     GET|POST /__emulator/ratelimit  429 rules: {"method", "every"|"next", "retry_after"}
@@ -24,7 +25,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from bot.sandbox.slack import chat, directory, views
+from bot.sandbox.slack import chat, directory, files, views
 from bot.sandbox.slack.errors import SlackError
 from bot.sandbox.slack.limits import LIMITS
 from bot.sandbox.slack.models import Call, Json
@@ -49,6 +50,8 @@ METHODS: Final[Mapping[str, Method]] = {
     "chat.update": chat.update,
     "chat.postEphemeral": chat.post_ephemeral,
     "chat.getPermalink": chat.get_permalink,
+    "files.getUploadURLExternal": files.get_upload_url_external,
+    "files.completeUploadExternal": files.complete_upload_external,
     "views.open": views.open_view,
     "views.update": views.update_view,
     "views.push": views.push_view,
@@ -70,6 +73,7 @@ def build_emulator_app(state: EmulatorState | None = None) -> web.Application:
     app.router.add_get("/api/{method}", _api)
     app.router.add_post("/api/{method}", _api)
     app.router.add_post("/response/{token:.+}", _response)
+    app.router.add_post(files.UPLOAD_PATH + "{file_id}", _upload)
     app.router.add_get("/__emulator/calls", _calls)
     app.router.add_post("/__emulator/reset", _reset)
     app.router.add_get("/__emulator/ratelimit", _get_rate_limits)
@@ -194,6 +198,20 @@ async def _response(request: web.Request) -> web.Response:
     error = None if answer.get("ok") else str(answer.get("error"))
     state.record(Call("response_url", args, error is None, error, state.clock(), status, answer))
     return web.json_response(answer, status=status)
+
+
+# ---- upload URLs --------------------------------------------------------------------------
+
+
+async def _upload(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    file_id = request.match_info["file_id"]
+    data = await request.read()
+    status, text = files.receive_upload(state, file_id, data)
+    args: Json = {"file_id": file_id, "length": len(data)}
+    error = None if status == 200 else text
+    state.record(Call("upload", args, error is None, error, state.clock(), status, {}))
+    return web.Response(status=status, text=text, content_type="text/plain")
 
 
 # ---- admin --------------------------------------------------------------------------------

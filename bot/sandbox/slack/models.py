@@ -10,6 +10,7 @@ from bot.sandbox.slack.seed import APP_ID, BOT_ID, BOT_NAME, BOT_USER_ID, TEAM_I
 
 __all__ = [
     "Call",
+    "File",
     "Json",
     "Message",
     "ResponsePost",
@@ -78,6 +79,44 @@ class Message:
 
 
 _BOT_PROFILE: Json = {"id": BOT_ID, "app_id": APP_ID, "name": BOT_NAME, "team_id": TEAM_ID}
+
+
+@dataclass
+class File:
+    """A file from ``files.getUploadURLExternal``: its bytes once POSTed to the upload URL,
+    and where ``files.completeUploadExternal`` shared it (``channel`` None: not shared yet).
+    """
+
+    id: str
+    name: str
+    length: int
+    title: str = ""
+    content: bytes | None = None
+    completed: bool = False
+    channel: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+
+    @property
+    def uploaded(self) -> bool:
+        """True once the bytes were POSTed to the upload URL."""
+        return self.content is not None
+
+    @property
+    def text(self) -> str:
+        """The content as UTF-8 text ("" before the upload)."""
+        return (self.content or b"").decode("utf-8")
+
+    def as_json(self) -> Json:
+        """The file object of ``files.completeUploadExternal``'s answer."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "title": self.title or self.name,
+            "size": len(self.content or b""),
+            "user": BOT_USER_ID,
+            "channels": [self.channel] if self.channel else [],
+        }
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The emulator's memory and its Python API for tests and the shell (no aiohttp here).
 
-The Web API methods (:mod:`chat`, :mod:`views`, :mod:`directory`, :mod:`responses`) change
-this state; tests read it back with ``messages()``, ``replies()``, ``ephemerals()``,
-``views()``, ``calls()`` and wait on it with ``wait_for()``.
+The Web API methods (:mod:`chat`, :mod:`views`, :mod:`directory`, :mod:`files`,
+:mod:`responses`) change this state; tests read it back with ``messages()``, ``replies()``,
+``ephemerals()``, ``views()``, ``files``/``files_in()``, ``calls()`` and wait on it with
+``wait_for()``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TypeVar
 
 from bot.sandbox.slack.errors import SlackError
 from bot.sandbox.slack.limits import LIMITS
-from bot.sandbox.slack.models import Call, Message, ResponsePost, ResponseUrl, Trigger, View
+from bot.sandbox.slack.models import Call, File, Message, ResponsePost, ResponseUrl, Trigger, View
 from bot.sandbox.slack.ratelimit import RateLimits
 from bot.sandbox.slack.seed import Channel, Workspace, seed_workspace
 
@@ -57,6 +58,7 @@ class EmulatorState:
         self._triggers: dict[str, Trigger] = {}
         self._response_urls: dict[str, ResponseUrl] = {}
         self._responses: list[ResponsePost] = []
+        self._files: dict[str, File] = {}
         self._calls: list[Call] = []
         self._last_micros = 0
         self._ids = itertools.count(1)
@@ -111,6 +113,19 @@ class EmulatorState:
         """The view a user is looking at: the top of their open stack."""
         stack = self.views(user, open_only=True)
         return stack[-1] if stack else None
+
+    @property
+    def files(self) -> list[File]:
+        """Files shared by ``files.completeUploadExternal``, oldest first."""
+        return [f for f in self._files.values() if f.completed]
+
+    def files_in(self, channel: str, thread_ts: str | None = None) -> list[File]:
+        """Files shared in a channel's top level (or in one thread), oldest first."""
+        return [f for f in self.files if (f.channel, f.thread_ts) == (channel, thread_ts)]
+
+    def file(self, file_id: str) -> File | None:
+        """A file by id, shared or not (uploads in progress too)."""
+        return self._files.get(file_id)
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Recorded calls (of one method), oldest first."""
@@ -220,6 +235,11 @@ class EmulatorState:
         """Store a view."""
         self._views[view.id] = view
         return view
+
+    def add_file(self, file: File) -> File:
+        """Store a file that was given an upload URL."""
+        self._files[file.id] = file
+        return file
 
     def add_response(self, post: ResponsePost) -> None:
         """Store an accepted response_url post."""
