@@ -46,7 +46,7 @@ async def run_audit(
     """
     text = " ".join(filters)
     wanted = parse_log_filters(text)
-    if "limit=" not in text:
+    if "limit=" not in text.lower():
         wanted = replace(wanted, limit=MAX_LIMIT)
     connection = await open_database(database)
     try:

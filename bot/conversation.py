@@ -61,7 +61,13 @@ class Conversation:
         self, actor_id: str, channel_id: str, command: RunnableCommand, team: str | None = None
     ) -> Outcome:
         """Post the parent, run the command, answer in the thread, update the parent."""
-        ts = await self._post_parent(actor_id, channel_id, command)
+        try:
+            ts = await self._post_parent(actor_id, channel_id, command)
+        except Exception:
+            if self._recorder is not None:  # nothing reached Capillary
+                scene = scene_of(command, actor_id, channel_id, team)
+                self._recorder.not_run(scene, "the thread could not be started in Slack")
+            raise
         scene = replace(scene_of(command, actor_id, channel_id, team), thread_ts=ts)
         try:
             outcome = await self._audited(scene, command)
@@ -73,8 +79,6 @@ class Conversation:
         except Exception:
             # Something unexpected, maybe after Capillary acted: the parent must not claim
             # a failure. The error exit tells the user, with a correlation id.
-            if self._recorder is not None:
-                self._recorder.failed(scene)
             await self._set_status(actor_id, channel_id, ts, command, "unknown")
             raise
         await self._set_status(actor_id, channel_id, ts, command, status_key(outcome))
@@ -88,18 +92,18 @@ class Conversation:
         if self._audit is None:
             raise RuntimeError("the audit log is not available in this process")
         await self._audit.flush()  # what was just done is part of the answer
-        if "limit=" not in query.text:  # no limit asked for: count every match, as the CLI
+        if "limit=" not in query.text.lower():  # no limit asked for: count every match, as the CLI
             filters = replace(filters, limit=MAX_LIMIT)
         rows = await self._audit.query(filters)
         links = await self._permalinks(rows[:LINKED_ROWS])
         message = log_message(describe_filter(filters), rows, links)
         await self._client.chat_postMessage(channel=channel_id, thread_ts=ts, **message.as_kwargs())
         if len(rows) > LINKED_ROWS:
-            await self._attach_csv(channel_id, ts, query, rows)
+            await self._attach_csv(channel_id, ts, filters, rows)
         await self._set_status(actor_id, channel_id, ts, query, "ok")
 
     async def _attach_csv(
-        self, channel_id: str, ts: str, query: LogQuery, rows: Sequence[AuditRow]
+        self, channel_id: str, ts: str, filters: AuditFilter, rows: Sequence[AuditRow]
     ) -> None:
         """Best effort: every row as CSV (customers masked) in the thread; if Slack refuses
         the file, the thread says so and names the export that always works."""
@@ -108,7 +112,7 @@ class Conversation:
                 channel=channel_id,
                 thread_ts=ts,
                 content=render(rows, "csv"),
-                filename=f"coupon-log-{_slug(query.text)}.csv",
+                filename=f"coupon-log-{_slug(filters)}.csv",
                 title=f"Audit log: {len(rows)} events",
             )
         except (SlackApiError, SlackRequestError) as error:
@@ -139,8 +143,12 @@ class Conversation:
         """Run the command; its Capillary calls and its outcome go to the audit log."""
         if self._recorder is None:
             return await self._service.run(command)
-        with self._recorder.scene(scene):
-            outcome = await self._service.run(command)
+        try:
+            with self._recorder.scene(scene):
+                outcome = await self._service.run(command)
+        except Exception:
+            self._recorder.failed(scene)  # unexpected, maybe after Capillary acted: unknown
+            raise
         self._recorder.outcome(scene, outcome)
         return outcome
 
@@ -156,8 +164,9 @@ class Conversation:
             log.warning("parent status not updated (%s)", error.response.get("error"))
 
 
-def _slug(text: str) -> str:
-    """A file-name part from the query, without customers (no e-mail, no long numbers)."""
-    words = [w for w in text.split() if "@" not in w and not re.search(r"\d{5}", w)]
-    slug = re.sub(r"[^A-Za-z0-9_]+", "-", "-".join(words)).strip("-")
-    return slug[:40].strip("-") or "everything"
+def _slug(f: AuditFilter) -> str:
+    """A file-name part naming the query: the coupon or series, else only *that* it was a
+    customer or a user (their identifiers never go into a file name)."""
+    if f.code or f.series_id:
+        return re.sub(r"[^A-Za-z0-9_]+", "-", f.code or f.series_id or "")[:40].strip("-")
+    return "customer" if f.customer else "user" if f.actor else "everything"

@@ -109,11 +109,13 @@ class Recorder:
             capillary_request_id=request_id,
         )
 
-    def failed(self, scene: Scene, correlation_id: str | None = None) -> None:
+    def failed(self, scene: Scene) -> None:
         """An unexpected failure mid-command: Capillary may have acted, so ``unknown``."""
-        self._emit(
-            scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.UNKNOWN, detail=correlation_id
-        )
+        self._emit(scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.UNKNOWN)
+
+    def not_run(self, scene: Scene, why: str) -> None:
+        """The command stopped before anything was sent to Capillary."""
+        self._emit(scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.FAILED, detail=why)
 
     @contextmanager
     def scene(self, scene: Scene) -> Iterator[None]:

@@ -87,6 +87,8 @@ async def test_a_refused_upload_is_said_in_the_thread_not_raised(
 
 
 def test_file_names_leave_customers_out() -> None:
-    assert _slug("GOOD100 action=redeem") == "GOOD100-action-redeem"
-    assert _slug("+919876543210 since=7d") == "since-7d"
-    assert _slug("riya@example.com") == _slug("") == "everything"
+    assert _slug(parse_log_filters("GOOD100 action=redeem")) == "GOOD100"
+    assert _slug(parse_log_filters("+919876543210 since=7d")) == "customer"
+    assert _slug(parse_log_filters("ext:JOHN.DOE")) == "customer"
+    assert _slug(parse_log_filters("<@U03AGENT>")) == "user"
+    assert _slug(parse_log_filters("")) == "everything"

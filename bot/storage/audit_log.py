@@ -120,7 +120,10 @@ class AuditLog:
     def record(self, event: AuditEvent) -> None:
         """Queue ``event`` for the writer. Never waits: safe on the Slack ack path."""
         if self._stopping:
-            raise RuntimeError("the audit log is stopped: this event can't be recorded")
+            # Work that outlived the shutdown drain: say so loudly, but never turn it
+            # (a redeem Capillary already did, say) into an error.
+            _LOG.error("audit log stopped: %s event from %s not recorded", event.event, event.actor)
+            return
         self._queue.put_nowait(event)
         self._recorded += 1
 
