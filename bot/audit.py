@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
-from bot.capillary.identifiers import mask_text
+from bot.capillary.identifiers import mask_text, scrub
 
 __all__ = [
     "EVENT_FIELDS",
@@ -114,6 +114,8 @@ class AuditRow:
         values: dict[str, Scalar] = {"id": self.id}
         values.update(event_fields(self.event))
         values["customer"] = self.masked_customer()
+        message = self.event.capillary_message
+        values["capillary_message"] = scrub(message) if message else message
         values["prev_hash"] = self.prev_hash
         values["hash"] = self.hash
         return values

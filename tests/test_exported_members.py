@@ -23,6 +23,7 @@ PUBLIC = {
         "parse_coupon_code",
         "parse_customer",
         "parse_series_id",
+        "scrub",
     },
 }
 

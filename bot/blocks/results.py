@@ -29,7 +29,7 @@ from bot.blocks.format import (
 )
 from bot.blocks.messages import BUSY_CAPILLARY, STATUS_EMOJI
 from bot.capillary.catalogue import Category, Explanation
-from bot.capillary.identifiers import InvalidInputError, mask_text, parse_customer
+from bot.capillary.identifiers import InvalidInputError, mask_text, parse_customer, scrub
 from bot.capillary.models import CouponDetails, MissingCoupon, Series
 from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
 from bot.service import (
@@ -162,7 +162,7 @@ def _request(code: str | None, request_id: str | None, said: str | None = None) 
     if request_id:
         parts.append(f"request id {short_id(request_id)}")
     if said:
-        parts.append(f"Capillary said “{escape(truncate(said, 200))}”")
+        parts.append(f"Capillary said “{escape(truncate(scrub(said), 200))}”")
     return _small(" · ".join(parts) or "No request id: Capillary was not reached.")
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "parse_coupon_code",
     "parse_customer",
     "parse_series_id",
+    "scrub",
 ]
 
 
@@ -168,3 +169,12 @@ def mask_text(value: str) -> str:
         local, _, domain = text.partition("@")
         return f"{local[:1]}•••@{domain}"
     return _MASK + text[-4:] if len(text) > 4 else _MASK
+
+
+_EMBEDDED = re.compile(r"[^\s@\"'<>()]+@[^\s@\"'<>()]+\.[A-Za-z]{2,}|\+?\d[\d\-]{6,}\d")
+
+
+def scrub(text: str) -> str:
+    """Free text from elsewhere (Capillary's messages) with any email or phone-like number
+    masked, so an identifier it happens to repeat is never shown or exported."""
+    return _EMBEDDED.sub(lambda found: mask_text(found.group(0)), text)

@@ -13,6 +13,7 @@ from bot.capillary.identifiers import (
     parse_coupon_code,
     parse_customer,
     parse_series_id,
+    scrub,
 )
 
 
@@ -99,3 +100,17 @@ def test_coupon_code_and_series() -> None:
     for bad in ["", "abc", "0", "-1", "1" * 19]:
         with pytest.raises(InvalidInputError, match="not a series id"):
             parse_series_id(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Customer 919876543210 not found", "Customer ••••3210 not found"),
+        ("Sent to riya.sharma@example.com", "Sent to r•••@example.com"),
+        ("Coupon has expired", "Coupon has expired"),
+        ("Wait for 3 days, bill 1450", "Wait for 3 days, bill 1450"),
+        ("Call +91-98765-43210 now", "Call ••••3210 now"),
+    ],
+)
+def test_scrub(text: str, shown: str) -> None:
+    assert scrub(text) == shown
