@@ -69,6 +69,7 @@ _MAX_ROWID = 2**63 - 1
 _VERIFY_CHUNK = 2000
 _FIRST_RETRY_S = 0.05
 _MAX_RETRY_S = 5.0
+_GIVE_UP_WHEN_STOPPING_S = 30.0
 
 
 class AuditLog:
@@ -205,16 +206,22 @@ class AuditLog:
 
     async def _write(self, batch: Sequence[AuditEvent]) -> None:
         """Store ``batch``, retrying while SQLite is busy or failing; never drops silently."""
-        delay = _FIRST_RETRY_S
+        delay, waited = _FIRST_RETRY_S, 0.0
         while True:
             try:
                 await self._insert(batch)
                 return
             except sqlite3.OperationalError:  # locked, I/O error, disk full: may pass
+                if self._stopping and waited >= _GIVE_UP_WHEN_STOPPING_S:
+                    # Shutting down and still failing: a stop that never ends loses more
+                    # (the process gets killed); say exactly what is lost.
+                    _LOG.critical("audit log: %d events NOT written at shutdown", len(batch))
+                    return
                 _LOG.exception(
                     "audit log: writing %d events failed; retrying in %.2fs", len(batch), delay
                 )
                 await asyncio.sleep(delay)
+                waited += delay
                 delay = min(delay * 2, _MAX_RETRY_S)
             except Exception:  # some event can't be stored as it is: store the others
                 if len(batch) == 1:
