@@ -13,7 +13,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.audit import AuditFilter, AuditOutcome
-from bot.capillary.identifiers import InvalidInputError, parse_coupon_code, parse_customer
+from bot.capillary.identifiers import (
+    InvalidInputError,
+    looks_like_customer,
+    parse_coupon_code,
+    parse_customer,
+)
 from bot.commands import UsageError, Verb
 from bot.grammar import VERB_ALIASES
 
@@ -25,9 +30,6 @@ _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _RELATIVE = re.compile(r"^(\d{1,4})([hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-_CUSTOMER_SHAPE = re.compile(
-    r"^(\+\d.*|\d[\d\-]{6,}|[^@\s]+@[^@\s]+|(ext|id|card):.+)$", re.IGNORECASE
-)
 
 
 def parse_log_filters(text: str, *, now: datetime | None = None) -> AuditFilter:
@@ -55,7 +57,7 @@ def _subject(word: str) -> AuditFilter:
     try:
         if mention or _USER_ID.match(word):
             return AuditFilter(actor=mention.group(1) if mention else word)
-        if _CUSTOMER_SHAPE.match(word):
+        if looks_like_customer(word):
             return AuditFilter(customer=parse_customer(word).value)
         return AuditFilter(code=parse_coupon_code(word))
     except InvalidInputError as error:

@@ -19,6 +19,7 @@ PUBLIC = {
         "CustomerId",
         "CustomerKind",
         "InvalidInputError",
+        "looks_like_customer",
         "mask_text",
         "parse_coupon_code",
         "parse_customer",

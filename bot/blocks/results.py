@@ -29,7 +29,13 @@ from bot.blocks.format import (
 )
 from bot.blocks.messages import BUSY_CAPILLARY, STATUS_EMOJI
 from bot.capillary.catalogue import Category, Explanation
-from bot.capillary.identifiers import InvalidInputError, mask_text, parse_customer, scrub
+from bot.capillary.identifiers import (
+    InvalidInputError,
+    looks_like_customer,
+    mask_text,
+    parse_customer,
+    scrub,
+)
 from bot.capillary.models import CouponDetails, MissingCoupon, Series
 from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
 from bot.service import (
@@ -98,12 +104,7 @@ def _masked_words(text: str) -> str:
 def _masked(word: str) -> str:
     if "=" in word:  # an option (since=2026-11-01), never a customer
         return word
-    looks_like_customer = (
-        ("@" in word and not word.startswith("<@"))
-        or word.lower().startswith(("ext:", "id:", "card:"))
-        or sum(ch.isdigit() for ch in word) >= 7
-    )
-    if not looks_like_customer:
+    if not looks_like_customer(word):
         return word
     try:
         return parse_customer(word).masked()

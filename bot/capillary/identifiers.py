@@ -21,6 +21,7 @@ __all__ = [
     "CustomerId",
     "CustomerKind",
     "InvalidInputError",
+    "looks_like_customer",
     "mask_text",
     "parse_coupon_code",
     "parse_customer",
@@ -178,3 +179,14 @@ def scrub(text: str) -> str:
     """Free text from elsewhere (Capillary's messages) with any email or phone-like number
     masked, so an identifier it happens to repeat is never shown or exported."""
     return _EMBEDDED.sub(lambda found: mask_text(found.group(0)), text)
+
+
+_CUSTOMER_SHAPE = re.compile(
+    r"^(\+\d.*|\d[\d\-]{6,}|[^@<\s]+@[^@\s]+|(ext|id|card):.+)$", re.IGNORECASE
+)
+
+
+def looks_like_customer(token: str) -> bool:
+    """Whether a typed word is meant as a customer (a phone, an email, ext:/id:/card:),
+    whether or not it is a valid one: such words are parsed as customers, and masked."""
+    return bool(_CUSTOMER_SHAPE.match(token))
