@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access, GroupLookup
+from bot.approval_flow import ApprovalFlow
 from bot.background import Background
 from bot.conversation import AuditReader, Conversation
 from bot.directory import SlackGroupDirectory
@@ -25,9 +26,10 @@ from bot.recording import Recorder
 from bot.runtime import Runtime
 from bot.service import CouponApi, CouponService
 from bot.settings import Settings, SlackSettings
+from bot.storage.approvals import ApprovalStore
 from handlers import actions, commands, events, views
 
-__all__ = ["Deps", "build_app", "web_client"]
+__all__ = ["Deps", "build_app", "build_runtime", "web_client"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class Deps:
 
     capillary: CouponApi
     policy: Policy
+    #: Every issue and redeem, from request to result (its own database connection).
+    approvals: ApprovalStore
     client: AsyncWebClient | None = None
     groups: GroupLookup | None = None
     currency: str = "₹"
@@ -70,7 +74,36 @@ def web_client(
     )
 
 
-def build_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> AsyncApp:
+def build_runtime(settings: Settings, deps: Deps) -> Runtime:
+    """What the handlers are handed. ``serve`` also uses it for approval recovery and expiry."""
+    client = deps.client or web_client(settings.slack)
+    service = CouponService(deps.capillary)
+    access = Access(deps.policy, deps.groups or SlackGroupDirectory(client))
+    conversation = Conversation(
+        client, service, currency=deps.currency, recorder=deps.recorder, audit=deps.audit
+    )
+    approvals = ApprovalFlow(
+        client,
+        deps.approvals,
+        access,
+        service,
+        conversation,
+        recorder=deps.recorder,
+        currency=deps.currency,
+    )
+    return Runtime(
+        access=access,
+        conversation=conversation,
+        approvals=approvals,
+        client=client,
+        recorder=deps.recorder,
+        background=deps.background,
+    )
+
+
+def build_app(
+    settings: Settings, deps: Deps, *, socket_mode: bool = False, runtime: Runtime | None = None
+) -> AsyncApp:
     """The whole bot as a Bolt app: middleware, listeners, the error exit.
 
     HTTP mode always verifies Slack's signatures, so it needs the signing secret; Socket
@@ -79,25 +112,13 @@ def build_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> A
     secret = settings.slack.signing_secret
     if not socket_mode and secret is None:
         raise ValueError("SLACK_SIGNING_SECRET is required in HTTP mode.")
-    client = deps.client or web_client(settings.slack)
+    runtime = runtime or build_runtime(settings, deps)
     app = AsyncApp(
-        client=client,
+        client=runtime.client,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=not socket_mode,
         # The listener's return is the ack; slow work goes to Runtime.after_ack.
         process_before_response=True,
-    )
-    runtime = Runtime(
-        access=Access(deps.policy, deps.groups or SlackGroupDirectory(client)),
-        conversation=Conversation(
-            client,
-            CouponService(deps.capillary),
-            currency=deps.currency,
-            recorder=deps.recorder,
-            audit=deps.audit,
-        ),
-        recorder=deps.recorder,
-        background=deps.background,
     )
     app.error(error_exit)
     for surface in (commands, actions, views, events):

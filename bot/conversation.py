@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from typing import Protocol
@@ -62,7 +62,7 @@ class Conversation:
     ) -> Outcome:
         """Post the parent, run the command, answer in the thread, update the parent."""
         try:
-            ts = await self._post_parent(actor_id, channel_id, command)
+            ts = await self.post_parent(actor_id, channel_id, command)
         except Exception:
             if self._recorder is not None:  # nothing reached Capillary
                 scene = scene_of(command, actor_id, channel_id, team)
@@ -70,7 +70,7 @@ class Conversation:
             raise
         scene = replace(scene_of(command, actor_id, channel_id, team), thread_ts=ts)
         try:
-            outcome = await self._audited(scene, command)
+            outcome = await self.audited(scene, self._service.run(command))
             await self._client.chat_postMessage(
                 channel=channel_id,
                 thread_ts=ts,
@@ -79,16 +79,16 @@ class Conversation:
         except Exception:
             # Something unexpected, maybe after Capillary acted: the parent must not claim
             # a failure. The error exit tells the user, with a correlation id.
-            await self._set_status(actor_id, channel_id, ts, command, "unknown")
+            await self.set_status(actor_id, channel_id, ts, command, "unknown")
             raise
-        await self._set_status(actor_id, channel_id, ts, command, status_key(outcome))
+        await self.set_status(actor_id, channel_id, ts, command, status_key(outcome))
         return outcome
 
     async def show_log(
         self, actor_id: str, channel_id: str, query: LogQuery, filters: AuditFilter
     ) -> None:
         """``/coupon log``: the matching audit rows in the thread, linked to their threads."""
-        ts = await self._post_parent(actor_id, channel_id, query)
+        ts = await self.post_parent(actor_id, channel_id, query)
         if self._audit is None:
             raise RuntimeError("the audit log is not available in this process")
         await self._audit.flush()  # what was just done is part of the answer
@@ -100,7 +100,7 @@ class Conversation:
         await self._client.chat_postMessage(channel=channel_id, thread_ts=ts, **message.as_kwargs())
         if len(rows) > LINKED_ROWS:
             await self._attach_csv(channel_id, ts, filters, rows)
-        await self._set_status(actor_id, channel_id, ts, query, "ok")
+        await self.set_status(actor_id, channel_id, ts, query, "ok")
 
     async def _attach_csv(
         self, channel_id: str, ts: str, filters: AuditFilter, rows: Sequence[AuditRow]
@@ -134,25 +134,34 @@ class Conversation:
                     found[(channel, ts)] = str(answer["permalink"])
         return found
 
-    async def _post_parent(self, actor_id: str, channel_id: str, command: Command) -> str:
-        message = parent_message(actor_id, command, "pending", self._currency)
+    async def post_parent(
+        self, actor_id: str, channel_id: str, command: Command, status: str = "pending"
+    ) -> str:
+        """The command's line in the channel; its ts is the thread everything else goes in."""
+        message = parent_message(actor_id, command, status, self._currency)
         parent = await self._client.chat_postMessage(channel=channel_id, **message.as_kwargs())
         return str(parent["ts"])
 
-    async def _audited(self, scene: Scene, command: RunnableCommand) -> Outcome:
-        """Run the command; its Capillary calls and its outcome go to the audit log."""
+    async def audited(
+        self, scene: Scene, work: Awaitable[Outcome], *, final: bool = True
+    ) -> Outcome:
+        """Await ``work``; its Capillary calls and (when ``final``: it is the command's end,
+        not a pre-check on the way) its outcome go to the audit log."""
         if self._recorder is None:
-            return await self._service.run(command)
+            return await work
+        if not final:
+            with self._recorder.scene(scene):
+                return await work
         try:
             with self._recorder.scene(scene):
-                outcome = await self._service.run(command)
+                outcome = await work
         except Exception:
             self._recorder.failed(scene)  # unexpected, maybe after Capillary acted: unknown
             raise
         self._recorder.outcome(scene, outcome)
         return outcome
 
-    async def _set_status(
+    async def set_status(
         self, actor_id: str, channel_id: str, ts: str, command: Command, status: str
     ) -> None:
         """Best effort: the answer is already in the thread, so a failed emoji update must

@@ -19,6 +19,8 @@ class CallbackId(StrEnum):
 
     ACTION_MENU = "coupon_action_menu"  # bare /coupon: pick what to do
     VERB_FORM = "coupon_verb_form"  # one verb's fields; the verb rides in private_metadata
+    APPROVE_FORM = "coupon_approve_form"  # confirm an approval; the request id in metadata
+    REJECT_FORM = "coupon_reject_form"  # reject with a reason; the request id in metadata
 
 
 class ActionId(StrEnum):
@@ -26,6 +28,8 @@ class ActionId(StrEnum):
 
     PICK_VERB = "coupon_pick_verb"  # a button on the action menu; its value is the verb
     INPUT = "coupon_input"  # the single text input inside each input block
+    APPROVE = "coupon_approve"  # Approve on an approval card; its value is the request id
+    REJECT = "coupon_reject"  # Reject on an approval card; its value is the request id
 
 
 class BlockId(StrEnum):
@@ -39,3 +43,6 @@ class BlockId(StrEnum):
     AMOUNT = "amount"
     VALIDATION = "validation"
     VERBS = "verbs"
+    NOTE = "note"  # the approver's optional note
+    REASON = "reason"  # why a request is rejected
+    DECISION = "decision"  # the Approve / Reject buttons on a card

@@ -52,6 +52,7 @@ class Scene:
     customer_kind: str | None = None
     customer: str | None = None
     thread_ts: str | None = None
+    approval_id: str | None = None
 
 
 def scene_of(command: Command, actor: str, channel: str, team: str | None = None) -> Scene:
@@ -75,6 +76,14 @@ def scene_of(command: Command, actor: str, channel: str, team: str | None = None
 
 
 _current: ContextVar[Scene | None] = ContextVar("coupon_bot_scene", default=None)
+_APPROVAL_EVENTS = frozenset(
+    {
+        AuditEventKind.APPROVAL_REQUESTED,
+        AuditEventKind.APPROVED,
+        AuditEventKind.REJECTED,
+        AuditEventKind.EXPIRED,
+    }
+)
 _CALL_OUTCOMES = {
     "ok": AuditOutcome.OK,
     "error": AuditOutcome.FAILED,
@@ -112,6 +121,12 @@ class Recorder:
     def failed(self, scene: Scene) -> None:
         """An unexpected failure mid-command: Capillary may have acted, so ``unknown``."""
         self._emit(scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.UNKNOWN)
+
+    def approval(self, scene: Scene, kind: AuditEventKind, detail: str | None = None) -> None:
+        """A step of an approval request: requested, approved, rejected or expired."""
+        if kind not in _APPROVAL_EVENTS:
+            raise ValueError(f"{kind} is not an approval event")
+        self._emit(scene, kind, detail=detail)
 
     def not_run(self, scene: Scene, why: str) -> None:
         """The command stopped before anything was sent to Capillary."""
@@ -153,6 +168,7 @@ class Recorder:
             team=scene.team,
             channel=scene.channel or None,
             thread_ts=scene.thread_ts,
+            approval_id=scene.approval_id,
             **fields,  # type: ignore[arg-type]
         )
         self._sink.record(event)

@@ -10,6 +10,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access
+from bot.approval_flow import ApprovalFlow
 from bot.background import Background
 from bot.conversation import Conversation
 from bot.errors import error_exit
@@ -22,6 +23,8 @@ __all__ = ["Runtime"]
 class Runtime:
     access: Access
     conversation: Conversation
+    approvals: ApprovalFlow
+    client: AsyncWebClient
     recorder: Recorder | None = None
     background: Background = field(default_factory=Background)
 

@@ -10,6 +10,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
@@ -18,16 +19,18 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.access import GroupLookup
-from bot.app import Deps, build_app, web_client
+from bot.app import Deps, build_app, build_runtime, web_client
 from bot.background import Background
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CallObserver, CapillaryClient
 from bot.directory import SlackGroupDirectory
-from bot.policy import load_policy
+from bot.policy import Policy, load_policy
 from bot.recording import Recorder
 from bot.retention import prune_periodically
+from bot.runtime import Runtime
 from bot.settings import SANDBOX, Settings
 from bot.storage import AuditLog, open_database
+from bot.storage.approvals import ApprovalStore
 
 __all__ = [
     "EVENTS_PATH",
@@ -107,6 +110,8 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
                 prune_periodically(audit, policy.audit_retention), name="audit-retention"
             )
             stack.push_async_callback(_cancel, pruning)  # before the audit log stops
+        approvals_db = await open_database(settings.bot.database)  # its own transactions
+        stack.push_async_callback(approvals_db.close)
         recorder = Recorder(audit)
         capillary = await stack.enter_async_context(
             capillary_client(settings, observer=recorder.capillary_call)
@@ -120,6 +125,7 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
         deps = Deps(
             capillary=capillary,
             policy=policy,
+            approvals=ApprovalStore(approvals_db),
             client=client,
             groups=groups,
             currency=settings.bot.currency,
@@ -131,6 +137,34 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
         finally:
             if not await deps.background.drain(DRAIN_SECONDS):
                 log.warning("stopped with work still in flight after %s s", DRAIN_SECONDS)
+
+
+@asynccontextmanager
+async def approvals_running(runtime: Runtime, policy: Policy) -> AsyncIterator[None]:
+    """Recovery of requests a previous run left mid-way (in the background, tracked), then
+    expiry rounds for as long as the block runs."""
+
+    async def report(error: Exception) -> None:
+        log.error("recovering approval requests failed", exc_info=error)
+
+    left = await runtime.approvals.left_behind()  # before any new request comes in
+    if left:
+        log.info("picking up %d approval request(s) left mid-way", len(left))
+        runtime.background.spawn(runtime.approvals.recover(left), report)
+    every = expiry_interval(policy.approval.expires_after)
+    expiry = asyncio.create_task(
+        runtime.approvals.expire_periodically(every), name="approval-expiry"
+    )
+    try:
+        yield
+    finally:
+        await _cancel(expiry)
+
+
+def expiry_interval(expires_after: timedelta) -> float:
+    """How often to look for expired requests: a tenth of their life, 0.2–30 s. A click
+    in between is refused anyway (the request's time is checked on every decision)."""
+    return min(30.0, max(0.2, expires_after.total_seconds() / 10))
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -147,18 +181,20 @@ async def running_bot(
 ) -> AsyncIterator[RunningBot]:
     """The bot serving HTTP on ``settings.bot.port`` (0: a free port) until the block ends."""
     async with bot_deps(settings, groups=groups) as deps:
-        app = build_app(settings, deps)
-        runner = web.AppRunner(web_application(app, deps.background), access_log=None)
-        await runner.setup()
-        try:
-            # Slack sends bursts (a shift starting, an outage): a deep accept queue keeps
-            # new connections from waiting on SYN retries behind the default 128.
-            site = web.TCPSite(runner, host, settings.bot.port, backlog=1024)
-            await site.start()
-            port = runner.addresses[0][1]
-            yield RunningBot(f"http://{host}:{port}{EVENTS_PATH}", app)
-        finally:
-            await runner.cleanup()  # stop taking requests before in-flight work is drained
+        runtime = build_runtime(settings, deps)
+        app = build_app(settings, deps, runtime=runtime)
+        async with approvals_running(runtime, deps.policy):
+            runner = web.AppRunner(web_application(app, deps.background), access_log=None)
+            await runner.setup()
+            try:
+                # Slack sends bursts (a shift starting, an outage): a deep accept queue keeps
+                # new connections from waiting on SYN retries behind the default 128.
+                site = web.TCPSite(runner, host, settings.bot.port, backlog=1024)
+                await site.start()
+                port = runner.addresses[0][1]
+                yield RunningBot(f"http://{host}:{port}{EVENTS_PATH}", app)
+            finally:
+                await runner.cleanup()  # stop taking requests before in-flight work drains
 
 
 async def _until_stopped() -> None:
@@ -184,9 +220,12 @@ async def serve_socket_mode(settings: Settings) -> None:
 
     token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else ""
     async with bot_deps(settings) as deps:
-        handler = AsyncSocketModeHandler(build_app(settings, deps, socket_mode=True), token)
-        await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
-        try:
-            await _until_stopped()
-        finally:
-            await handler.close_async()  # type: ignore[no-untyped-call]
+        runtime = build_runtime(settings, deps)
+        app = build_app(settings, deps, socket_mode=True, runtime=runtime)
+        async with approvals_running(runtime, deps.policy):
+            handler = AsyncSocketModeHandler(app, token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
+            try:
+                await _until_stopped()
+            finally:
+                await handler.close_async()  # type: ignore[no-untyped-call]

@@ -177,6 +177,31 @@ class CouponService:
         except CapillaryError as error:
             return Failed(command, error.explanation, error.request_id)
 
+    async def precheck(self, command: Issue | Redeem) -> Outcome:
+        """Would this work now? For a redeem, is the coupon redeemable by the customer; for
+        an issue, the series (whether it is usable is for the reader to judge by its dates)."""
+        if isinstance(command, Redeem):
+            return await self.run(Check(command.code, command.customer))
+        return await self.run(SeriesInfo(command.series_id))
+
+    async def execute(self, command: Issue | Redeem) -> Outcome:
+        """Carry out an approved issue or redeem. A redeem is checked again first: if the
+        coupon can no longer be redeemed by this customer, it fails without being sent."""
+        if isinstance(command, Redeem):
+            check = await self.run(Check(command.code, command.customer))
+            if isinstance(check, Failed):
+                return Failed(command, check.explanation, check.request_id)
+            if isinstance(check, Checked) and not check.result.is_redeemable:
+                reason = check.result.reason or explain_item(0)  # the parser always sets one
+                return Failed(command, reason, check.result.request_id)
+        return await self.run(command)
+
+    async def reconcile(self, command: Issue | Redeem, unknown: OutcomeUnknown) -> Unknown:
+        """A write whose answer was lost (the bot stopped mid-call): what can be known now."""
+        if isinstance(command, Redeem):
+            return await self._reconcile_redeem(command, unknown)
+        return Unknown(command, unknown, Known.CANNOT_TELL, self._now())
+
     async def _dispatch(
         self, command: Get | SeriesInfo | Check | Resend | Issue | Redeem
     ) -> Outcome:
@@ -221,7 +246,7 @@ class CouponService:
             return await self._reconcile_redeem(command, result)
         return Redeemed(command, result)
 
-    async def _reconcile_redeem(self, command: Redeem, unknown: OutcomeUnknown) -> Outcome:
+    async def _reconcile_redeem(self, command: Redeem, unknown: OutcomeUnknown) -> Unknown:
         """Ask ``coupon/get`` whether the coupon now shows our redemption."""
         try:
             lookup = await self._capillary.get(command.code)

@@ -1,4 +1,5 @@
-"""Button clicks. The action menu's verb buttons swap the menu for that verb's form."""
+"""Button clicks: the action menu's verb buttons swap the menu for that verb's form; an
+approval card's Approve / Reject open the modal that decides."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks.approvals import read_request_id
 from bot.blocks.modals import notice_view, read_metadata, verb_form
 from bot.commands import Verb
 from bot.ids import ActionId
@@ -43,3 +45,30 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         runtime.after_ack(update, body, context, client)
 
     app.action(PICK_VERB)(on_pick_verb)
+
+    async def on_decision_button(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        """Approve / Reject on a card: the modal that decides opens after the ack (the
+        trigger lives 3 s); only submitting it decides."""
+        await ack()
+        request_id = read_request_id(action.get("value"))
+        channel = (body.get("channel") or {}).get("id")
+        if request_id is None or not channel:
+            return
+        context["channel_id"] = channel  # where the error exit can answer
+        offer = runtime.approvals.offer(
+            request_id,
+            body["user"]["id"],
+            channel,
+            approve=action["action_id"] == ActionId.APPROVE,
+            trigger_id=body["trigger_id"],
+        )
+        runtime.after_ack(offer, body, context, client)
+
+    for decision in (ActionId.APPROVE, ActionId.REJECT):
+        app.action(decision)(on_decision_button)

@@ -13,11 +13,12 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access
+from bot.approval_flow import Refused
 from bot.blocks.help import help_message
-from bot.blocks.messages import COMING_SOON, usage_reply
+from bot.blocks.messages import usage_reply
 from bot.blocks.modals import action_menu, verb_form
 from bot.blocks.results import SlackMessage
-from bot.commands import Command, Help, LogQuery, OpenForm, Pending, UsageError, Verb
+from bot.commands import Command, Help, Issue, LogQuery, OpenForm, Pending, Redeem, UsageError, Verb
 from bot.grammar import parse_command, usage
 from bot.ids import SLASH_COMMAND
 from bot.logquery import parse_log_filters
@@ -114,7 +115,17 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 )
                 runtime.after_ack(shown, body, context, client)
             case Pending():
-                await ack(text=COMING_SOON[parsed.verb])
+                message = await runtime.approvals.pending_message(channel)
+                await ack(response_type="ephemeral", **message.as_kwargs())
+            case Issue() | Redeem():
+                request = await runtime.approvals.open(
+                    user, channel, parsed, command.get("team_id")
+                )
+                if isinstance(request, Refused):
+                    await ack(response_type="ephemeral", text=request.text)
+                    return
+                await ack()
+                runtime.after_ack(runtime.approvals.start(request), body, context, client)
             case _:
                 await ack()
                 work = runtime.conversation.run(user, channel, parsed, command.get("team_id"))
@@ -135,4 +146,6 @@ async def _open_menu(
 async def _help(runtime: Runtime, user: str, channel: str, topic: Verb | None) -> SlackMessage:
     role = await runtime.access.role_of(user)
     verbs = await runtime.access.allowed_verbs(user, channel)
-    return help_message(role.value if role else None, verbs, runtime.access.policy.admins(), topic)
+    limits = [u for u in await runtime.approvals.usage(user) if u[0] in verbs]
+    admins = runtime.access.policy.admins()
+    return help_message(role.value if role else None, verbs, admins, topic, limits)

@@ -1,10 +1,11 @@
-"""Events the app subscribes to. Each one is acknowledged so Slack never retries it."""
+"""Events the app subscribes to. The Home tab shows approvals (published after the ack)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ids import SUBSCRIBED_EVENTS
 from bot.runtime import Runtime
@@ -13,8 +14,22 @@ __all__ = ["register"]
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    async def on_event(event: dict[str, Any]) -> None:
-        """Bolt acks events before this runs; the Home tab arrives with approvals."""
+    async def on_home_opened(
+        event: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        """An approver sees what waits for them and what they decided; everyone their own."""
+        if event.get("tab") != "home" or not event.get("user"):
+            return
+        user = str(event["user"])
 
-    for name in SUBSCRIBED_EVENTS:
-        app.event(name)(on_event)
+        async def publish() -> None:
+            view = await runtime.approvals.home(user)
+            await client.views_publish(user_id=user, view=view)
+
+        runtime.after_ack(publish(), body, context, client)
+
+    assert SUBSCRIBED_EVENTS == ("app_home_opened",), "each subscribed event needs a listener"
+    app.event("app_home_opened")(on_home_opened)

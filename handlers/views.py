@@ -1,4 +1,5 @@
-"""Modal submissions: validate in the ack (``response_action: errors``), then run the command."""
+"""Modal submissions: validate in the ack (``response_action: errors``), then act: run the
+command, open its approval request, or decide one."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.approval_flow import Refused, plain
+from bot.blocks.approvals import NEED_REASON, read_request_id
 from bot.blocks.modals import FORM_VERBS, form_values, read_metadata
+from bot.commands import Issue, Redeem
 from bot.conversation import RunnableCommand
 from bot.grammar import FormErrors, parse_form
 from bot.ids import BlockId, CallbackId
@@ -38,18 +42,58 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         assert isinstance(command, RunnableCommand), "every form verb runs against Capillary"
         decision = await runtime.access.check(user, channel, verb)
+        team = body.get("team", {}).get("id")
         if runtime.recorder is not None:
-            scene = scene_of(command, user, channel, body.get("team", {}).get("id"))
-            runtime.recorder.received(scene, decision.reason)
+            runtime.recorder.received(scene_of(command, user, channel, team), decision.reason)
+        first_block = str(view["blocks"][0].get("block_id", BlockId.CODE))
         if not decision.allowed:
-            first_block = str(view["blocks"][0].get("block_id", BlockId.CODE))
-            await ack(
-                response_action="errors",
-                errors={first_block: runtime.access.refusal_text(decision, verb)},
-            )
+            refusal = runtime.access.refusal_text(decision, verb)
+            await ack(response_action="errors", errors={first_block: refusal})
+            return
+        if isinstance(command, Issue | Redeem):
+            opened = await runtime.approvals.open(user, channel, command, team)
+            if isinstance(opened, Refused):
+                await ack(response_action="errors", errors={first_block: plain(opened.text)})
+                return
+            await ack()
+            runtime.after_ack(runtime.approvals.start(opened), body, context, client)
             return
         await ack()
-        work = runtime.conversation.run(user, channel, command)
+        work = runtime.conversation.run(user, channel, command, team)
         runtime.after_ack(work, body, context, client)
 
     app.view(CallbackId.VERB_FORM)(on_verb_form)
+
+    async def on_decision(
+        ack: AsyncAck,
+        view: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        """Approve or reject: the compare-and-set happens here, in the ack, so whoever lost
+        the race is told in the modal who decided first; the winner's modal closes."""
+        request_id = read_request_id(view.get("private_metadata"))
+        if request_id is None:
+            await ack()  # not a request of ours: close it
+            return
+        approve = view["callback_id"] == CallbackId.APPROVE_FORM
+        field = BlockId.NOTE if approve else BlockId.REASON
+        note = form_values(view["state"]["values"]).get(field)
+        if not approve and note is None:
+            await ack(response_action="errors", errors={field: NEED_REASON})
+            return
+        user = body["user"]
+        name = user.get("username") or user.get("name")
+        decided = await runtime.approvals.decide(
+            request_id, user["id"], name, approve=approve, note=note
+        )
+        if isinstance(decided, str):
+            await ack(response_action="errors", errors={field: decided})
+            return
+        await ack()
+        context["channel_id"] = decided.channel  # where the error exit can answer
+        runtime.after_ack(runtime.approvals.follow_up(decided), body, context, client)
+
+    for callback in (CallbackId.APPROVE_FORM, CallbackId.REJECT_FORM):
+        app.view(callback)(on_decision)

@@ -16,9 +16,14 @@ __all__ = ["help_message"]
 
 
 def help_message(
-    role: str | None, verbs: Sequence[Verb], admins: Sequence[str], topic: Verb | None = None
+    role: str | None,
+    verbs: Sequence[Verb],
+    admins: Sequence[str],
+    topic: Verb | None = None,
+    limits: Sequence[tuple[Verb, int, int]] = (),
 ) -> SlackMessage:
-    """The help text for one user. With ``topic``, just that verb."""
+    """The help text for one user. With ``topic``, just that verb. ``limits``: (verb, used
+    in the last 24 hours, daily limit) for the verbs with a limit."""
     shown = [topic] if topic is not None else [v for v in verbs if v is not Verb.HELP]
     lines = [
         f"*{summary(v).capitalize()}*\n`{escape(usage(v))}`\nfor example `{escape(example(v))}`"
@@ -32,8 +37,13 @@ def help_message(
     you = f"You are {article} *{role}*." if role else "You have no role yet."
     granters = people(admins, "whoever runs the bot")
     more = f"For more access, ask an admin ({granters}) to add you to a role in policy.toml."
+    footer = [MarkdownTextObject(text=f"{you} {more}")]
+    shown_limits = [(v, used, cap) for v, used, cap in limits if topic in (None, v)]
+    if shown_limits:
+        counts = ", ".join(f"{v.value} {used} of {cap}" for v, used, cap in shown_limits)
+        footer.append(MarkdownTextObject(text=f"Your daily limits (last 24 hours): {counts}."))
     blocks = (
         SectionBlock(text=MarkdownTextObject(text="\n\n".join(lines)[:3000])),
-        ContextBlock(elements=[MarkdownTextObject(text=f"{you} {more}")]),
+        ContextBlock(elements=footer),
     )
     return SlackMessage(text="How to use /coupon", blocks=blocks)

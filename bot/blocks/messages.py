@@ -13,7 +13,6 @@ from bot.policy import RefusalReason
 
 __all__ = [
     "BUSY_CAPILLARY",
-    "COMING_SOON",
     "NOT_IN_CHANNEL",
     "STATUS_EMOJI",
     "VERB_DOING",
@@ -27,11 +26,14 @@ __all__ = [
 #: The parent message's status emoji, by :class:`bot.service.Status` value (plus pending).
 STATUS_EMOJI = {
     "pending": "⏳",
+    "awaiting": "⏳ waiting for approval",
+    "approved": "⏳ approved, running",
+    "rejected": "🚫 rejected",
     "ok": "✅",
     "failed": "❌",
     "refused": "🚫",
     "unknown": "❓",
-    "expired": "⌛",
+    "expired": "⌛ expired",
     "transient": "⚠️",
 }
 
@@ -59,10 +61,6 @@ VERB_TITLES = {
 }
 
 BUSY_CAPILLARY = "Capillary isn't answering right now. Nothing was changed."
-COMING_SOON = {
-    Verb.PENDING: "`/coupon pending` is coming soon: approvals aren't switched on in this "
-    "version yet.",
-}
 NOT_IN_CHANNEL = (
     "I'm not a member of this channel, so I can't post the answer here. "
     "Invite me with `/invite @coupon-bot`, or use a support channel I'm in."

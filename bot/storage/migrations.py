@@ -88,10 +88,51 @@ INSERT INTO audit_head (id, last_id, last_hash)
     WHERE NOT EXISTS (SELECT 1 FROM audit_head);
 """
 
+# Every issue and redeem, from request to result (bot.approvals). ``customer`` is stored as
+# given: the request must be executable after a restart. Times are fixed-width ISO 8601 UTC.
+_APPROVALS = """
+CREATE TABLE approvals (
+    id TEXT PRIMARY KEY,
+    verb TEXT NOT NULL,
+    code TEXT,
+    series_id TEXT,
+    customer_kind TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    bill_number TEXT,
+    bill_amount TEXT,
+    validation_code TEXT,
+    dedup_key TEXT NOT NULL,
+    requester TEXT NOT NULL,
+    team TEXT,
+    channel TEXT NOT NULL,
+    why TEXT,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    thread_ts TEXT,
+    card_ts TEXT,
+    link TEXT,
+    precheck_ok INTEGER,
+    precheck TEXT,
+    decided_by TEXT,
+    decided_by_name TEXT,
+    decided_at TEXT,
+    note TEXT,
+    finished_at TEXT,
+    result TEXT
+);
+CREATE INDEX approvals_dedup ON approvals (dedup_key, state);
+CREATE INDEX approvals_state ON approvals (state, expires_at);
+CREATE INDEX approvals_channel ON approvals (channel, state);
+CREATE INDEX approvals_requester ON approvals (requester, verb, created_at);
+CREATE INDEX approvals_decider ON approvals (decided_by, decided_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit tables", _AUDIT_TABLES),
     Migration(2, "audit indexes", _AUDIT_INDEXES),
     Migration(3, "audit head", _AUDIT_HEAD),
+    Migration(4, "approvals", _APPROVALS),
 )
 
 _BOOKKEEPING = """

@@ -16,8 +16,15 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from bot.ids import ActionId, BlockId
 from bot.sandbox.capillary import RunningSandbox, running_sandbox
-from bot.sandbox.slack import Message, RunningEmulator, SlackDriver, running_slack_emulator
+from bot.sandbox.slack import (
+    Message,
+    RunningEmulator,
+    SlackDriver,
+    View,
+    running_slack_emulator,
+)
 from bot.server import RunningBot, running_bot
 from bot.settings import BotSettings, CapillarySettings, Settings, SlackSettings
 
@@ -95,6 +102,48 @@ class Stack:
             return parent if settled else None
 
         return await self.emulator.state.wait_for(done, timeout=wait)
+
+    async def card(self, channel: str = SUPPORT, count: int = 1, wait: float = 10) -> Message:
+        """The approval card in the ``count``-th parent's thread, once it has its buttons."""
+
+        def posted() -> Message | None:
+            parents = self.parents(channel)
+            if len(parents) < count:
+                return None
+            for reply in self.replies(parents[count - 1]):
+                if any(b.get("block_id") == BlockId.DECISION for b in reply.blocks):
+                    return reply
+            return None
+
+        return await self.emulator.state.wait_for(posted, timeout=wait)
+
+    async def open_decision(self, card: Message, *, by: str = LEAD, approve: bool = True) -> View:
+        """Click Approve (or Reject) on ``card`` as ``by``; return the modal that opened."""
+        action = ActionId.APPROVE if approve else ActionId.REJECT
+        before = {v.id for v in self.emulator.state.views(by)}
+        await self.slack.click(action, user=by, message=card)
+
+        def opened() -> View | None:
+            fresh = [v for v in self.emulator.state.views(by, open_only=True) if v.id not in before]
+            return fresh[-1] if fresh else None
+
+        return await self.emulator.state.wait_for(opened, timeout=5)
+
+    async def decide(
+        self, card: Message, *, by: str = LEAD, approve: bool = True, note: str = ""
+    ) -> httpx.Response:
+        """Approve (optional note) or reject (``note`` is the reason) through the modal."""
+        view = await self.open_decision(card, by=by, approve=approve)
+        field = BlockId.NOTE if approve else BlockId.REASON
+        return await self.slack.submit(view.id, {field: note} if note else {}, user=by)
+
+    async def approved(self, text: str, *, by: str = LEAD, note: str = "", **who: str) -> Message:
+        """``/coupon <text>`` (an issue or redeem), approved by ``by``; the finished parent."""
+        count = len(self.parents()) + 1
+        await self.command(text, **who)
+        card = await self.card(count=count)
+        await self.decide(card, by=by, note=note)
+        return await self.finished(count=count, wait=15)
 
     def everything_posted(self) -> str:
         """Every text and block the bot made visible, as one string (for leak checks)."""

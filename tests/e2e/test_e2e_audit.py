@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import AGENT, GUEST, RIYA, VIEWER, running_stack
+from conftest import AGENT, GUEST, LEAD, RIYA, VIEWER, running_stack
 
 
 def audit(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -31,8 +31,7 @@ def rows(database: Path, *filters: str) -> list[dict[str, Any]]:
 
 async def test_commands_refusals_calls_and_outcomes_are_audited(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
-        await stack.command(f"redeem GOOD100 {RIYA} txn=B-1")
-        await stack.finished()
+        await stack.approved(f"redeem GOOD100 {RIYA} txn=B-1", note="ok, called 9876543210")
         await stack.command(f"redeem GOOD100 {RIYA}", user=VIEWER)
         await stack.command("get GOOD100", user=GUEST)
     database = tmp_path / "bot.sqlite3"
@@ -40,12 +39,21 @@ async def test_commands_refusals_calls_and_outcomes_are_audited(tmp_path: Path) 
     redeem = rows(database, "GOOD100", "action=redeem")
     assert [r["event"] for r in reversed(redeem)] == [
         "command",
+        "capillary_call",  # the pre-check
+        "approval_requested",
+        "approved",
+        "capillary_call",  # checked again at execution
         "capillary_call",
         "outcome",
         "refused",
     ]
-    command, call, outcome, refused = reversed(redeem)
+    command, precheck, requested, approved, _, call, outcome, refused = reversed(redeem)
     assert command["actor"] == AGENT and command["customer"] == "••••3210"
+    assert precheck["capillary_endpoint"] == "/v1.1/coupon/isredeemable"
+    assert requested["actor"] == AGENT and approved["actor"] == LEAD
+    approval_id = requested["approval_id"]
+    assert approval_id and approved["approval_id"] == call["approval_id"] == approval_id
+    assert outcome["approval_id"] == approval_id
     assert call["capillary_endpoint"] == "/v1.1/coupon/redeem" and call["http_status"] == 200
     assert call["capillary_request_id"] and call["thread_ts"]
     assert outcome["outcome"] == "ok" and outcome["capillary_code"] == "700"
@@ -56,6 +64,7 @@ async def test_commands_refusals_calls_and_outcomes_are_audited(tmp_path: Path) 
 
     everything = audit(database, "--format", "csv", "limit=1000").stdout
     assert "9876543210" not in everything  # customers masked in every display
+    assert approved["detail"] == "ok, called ••••3210"  # notes too
 
     assert audit(database, "--verify").returncode == 0
 

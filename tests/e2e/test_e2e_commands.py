@@ -59,15 +59,13 @@ class TestEveryVerb:
         assert stack.capillary_calls("/v1.1/coupon/resend") == 1
 
     async def test_issue(self, stack: Stack) -> None:
-        await stack.command("issue 1001 +919812345678")
-        parent = await stack.finished()
+        parent = await stack.approved("issue 1001 +919812345678")
         assert "issue from series 1001 to ••••5678" in parent.text and "✅" in parent.text
         assert "Issued" in thread_text(stack)
         assert stack.capillary_calls("/v1.1/coupon/issue") == 1
 
     async def test_redeem(self, stack: Stack) -> None:
-        await stack.command("redeem ARJUN100 +919812345678 txn=B-1182 amount=1450")
-        parent = await stack.finished()
+        parent = await stack.approved("redeem ARJUN100 +919812345678 txn=B-1182 amount=1450")
         assert "redeem ARJUN100 for ••••5678 · bill B-1182 ₹1,450" in parent.text
         assert "✅" in parent.text
         assert "ARJUN100 redeemed" in thread_text(stack)
@@ -80,10 +78,15 @@ class TestEveryVerb:
         assert "/coupon redeem" not in text
         assert stack.capillary_calls() == 0
 
-    @pytest.mark.parametrize("verb", ["pending"])
-    async def test_pending_is_coming(self, stack: Stack, verb: str) -> None:
-        await stack.command(verb)
-        assert "coming soon" in shown(stack)
+    async def test_pending_lists_open_requests_with_links(self, stack: Stack) -> None:
+        await stack.command("pending", user=VIEWER)
+        assert "No requests are waiting" in shown(stack, VIEWER)
+        await stack.command(f"redeem GOOD100 {RIYA}")
+        await stack.card()
+        await stack.command("pending", user=VIEWER)
+        text = shown(stack, VIEWER)
+        assert "1 request waiting" in text and "redeem GOOD100 for ••••3210" in text
+        assert "view thread" in text and "919876543210" not in text
 
 
 class TestTranslatedErrorsReachTheThread:
@@ -98,8 +101,11 @@ class TestTranslatedErrorsReachTheThread:
         ],
     )
     async def test_item_codes(self, stack: Stack, command: str, expected: str) -> None:
-        await stack.command(command)
-        parent = await stack.finished()
+        if command.startswith(("redeem", "issue")):
+            parent = await stack.approved(command)
+        else:
+            await stack.command(command)
+            parent = await stack.finished()
         text = thread_text(stack)
         assert "❌" in parent.text
         assert expected in text and "Next step:" in text
@@ -112,9 +118,8 @@ class TestTranslatedErrorsReachTheThread:
         assert "Capillary isn't answering right now. Nothing was changed." in thread_text(stack)
 
     async def test_unknown_code(self, stack: Stack) -> None:
-        await stack.faults(transient_next=1, transient_code=777)
-        await stack.command(f"redeem GOOD100 {RIYA}")
-        await stack.finished()
+        await stack.faults(transient_next=1, transient_code=777, only_path="coupon/redeem")
+        await stack.approved(f"redeem GOOD100 {RIYA}")
         text = thread_text(stack)
         assert "777" in text and "Next step:" in text
 
@@ -126,9 +131,8 @@ class TestTranslatedErrorsReachTheThread:
 
     async def test_redeem_with_lost_answer_is_reconciled(self, tmp_path: Path) -> None:
         async with running_stack(tmp_path, timeout=0.5) as stack:
-            await stack.faults(timeout_next=1, timeout_seconds=3)
-            await stack.command(f"redeem GOOD100 {RIYA} txn=B-77")
-            parent = await stack.finished(wait=15)
+            await stack.faults(timeout_next=1, timeout_seconds=3, only_path="coupon/redeem")
+            parent = await stack.approved(f"redeem GOOD100 {RIYA} txn=B-77")
             text = thread_text(stack)
             assert "❓" in parent.text
             assert "don't know yet whether it went through" in text
@@ -214,6 +218,7 @@ class TestModals:
         assert "customer" in response.json()["errors"]
         assert stack.capillary_calls() == 0
         await stack.slack.submit(view.id, {"code": "GOOD100", "customer": RIYA, "txn": "B-9"})
+        await stack.decide(await stack.card())
         parent = await stack.finished()
         assert "redeem GOOD100 for ••••3210" in parent.text and "✅" in parent.text
 

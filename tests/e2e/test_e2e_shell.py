@@ -141,9 +141,20 @@ async def test_form_with_a_validation_error(tmp_path: Path) -> None:
     assert "Customer: nobody\n" in out
     refused = out.index("⚠ “nobody” is not a customer")
     retried = out.index(f"Customer [nobody]: {RIYA}\n")
-    redeemed = out.index("GOOD100 redeemed for ••••3210")
-    assert refused < retried < redeemed
-    assert "🎟️ @asha · redeem GOOD100 for ••••3210" in out
+    requested = out.index("*Approval needed* — redeem GOOD100 for ••••3210")
+    assert refused < retried < requested
+    assert "🎟️ @asha · redeem GOOD100 for ••••3210 · ⏳ waiting for approval" in out
+
+
+async def test_a_redeem_asked_by_an_agent_and_approved_by_a_lead(tmp_path: Path) -> None:
+    lines = [f"/coupon redeem GOOD100 {RIYA} txn=B-5", "1", "/as approver", "1", "fine by me"]
+    out = await transcript(tmp_path, lines)
+    assert "[1] Approve  [2] Reject" in out
+    asked_self = out.index("(only you) You asked for this one, so someone else has to approve")
+    approved = out.index("✅ Approved by @ravi")
+    assert asked_self < approved and "“fine by me”" in out
+    assert "GOOD100 redeemed for ••••3210 · redemption id" in out
+    assert "🎟️ @asha · redeem GOOD100 for ••••3210 · bill B-5 · ✅" in out
 
 
 async def test_action_menu_by_number(tmp_path: Path) -> None:
@@ -328,7 +339,7 @@ async def test_form_flow_in_process(stack: Stack) -> None:
     assert answers.asked[:2] == ["Coupon code [GOOD100]: ", "Customer: "]
     assert "⚠ “nobody” is not a customer" in answers.asked[5]
     assert answers.asked[5].endswith("Customer [nobody]: ")
-    assert "GOOD100 redeemed for ••••3210" in result
+    assert "*Approval needed* — redeem GOOD100 for ••••3210" in result
     assert shell.open_form() is None
 
 

@@ -41,6 +41,7 @@ async def test_get_faults_defaults(anon: httpx.AsyncClient) -> None:
         "timeout_processes": True,
         "transient_code": 791,
         "transient_next": 0,
+        "only_path": "",
         "rate_limit_per_minute": None,
         "expire_tokens": False,
     }
@@ -57,6 +58,7 @@ async def test_get_faults_defaults(anon: httpx.AsyncClient) -> None:
         ({"rate_limit_per_minute": 0}, "rate_limit_per_minute"),
         ({"transient_code": 200}, "transient_code"),
         ({"expire_tokens": "yes"}, "expire_tokens"),
+        ({"only_path": 3}, "only_path"),
     ],
 )
 async def test_bad_fault_updates_are_400(
@@ -245,3 +247,19 @@ async def test_calls_endpoint(anon: httpx.AsyncClient, client: httpx.AsyncClient
         "auth": "basic",
         "status": 200,
     }
+
+
+async def test_only_path_aims_one_shot_faults_at_one_endpoint(
+    anon: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    await set_faults(anon, transient_next=1, only_path="coupon/redeem")
+
+    check = await client.get(
+        "/v1.1/coupon/isredeemable",
+        params={"code": "GOOD100", "mobile": "919876543210", "details": "true"},
+    )
+    assert check.json()["response"]["coupons"]["redeemable"]["item_status"]["code"] != 791
+    resp = await client.post("/v1.1/coupon/redeem", json=REDEEM_GOOD100)
+    assert resp.json()["response"]["coupons"]["coupon"]["item_status"]["code"] == 791
+    again = await client.post("/v1.1/coupon/redeem", json=REDEEM_GOOD100)
+    assert again.json()["response"]["coupons"]["coupon"]["item_status"]["code"] != 791

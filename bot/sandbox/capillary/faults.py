@@ -13,6 +13,8 @@ only the keys given (unknown keys or bad values: HTTP 400, nothing changed). Fau
   answer is HTTP 504.
 - ``transient_next`` / ``transient_code`` (default 791): the next N calls fail with that item
   code in the endpoint's normal envelope (issue/redeem request status 500).
+- ``only_path`` (default ``""``): when set, e.g. ``"coupon/redeem"``, the one-shot faults
+  above (``*_next``) hit only calls to that endpoint and wait for one; other calls pass.
 - ``rate_limit_per_minute`` (int or null): beyond it, HTTP 429, envelope code 429,
   ``Retry-After`` header.
 - ``expire_tokens``: true invalidates every OAuth token issued so far (reads back false).
@@ -46,6 +48,7 @@ class Faults:
     timeout_processes: bool = True
     transient_code: int = codes.TRY_AGAIN_LATER
     transient_next: int = 0
+    only_path: str = ""
     rate_limit_per_minute: int | None = None
     expire_tokens: bool = False
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
@@ -104,6 +107,8 @@ class Faults:
 def _check(key: str, value: object) -> object:
     if key in ("timeout_processes", "expire_tokens"):
         return _require(isinstance(value, bool), key, "must be true or false", value)
+    if key == "only_path":
+        return _require(isinstance(value, str) and len(value) <= 100, key, "must be a path", value)
     if key == "timeout_seconds":
         ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
         return _require(ok, key, "must be a number > 0", value)

@@ -134,6 +134,8 @@ async def _faulted(
     request: web.Request, handler: Handler, ctx: SandboxContext
 ) -> web.StreamResponse:
     faults = ctx.faults
+    if faults.only_path and not request.path.rstrip("/").endswith(faults.only_path.strip("/")):
+        return await handler(request)
     if faults.take("timeout_next"):
         return await _timeout(request, handler, ctx)
     if faults.take("http_500_next"):

@@ -1,0 +1,366 @@
+"""Issue and redeem, from request to result: the approval card, decisions, execution,
+expiry and recovery after a restart. Slack-facing glue over the approvals store.
+
+Every issue and redeem goes through here. One that needs a second person gets a card with
+Approve / Reject in its thread; one that doesn't is stored as approved and run at once. In
+both cases the Capillary call happens only after a compare-and-set ``approved → executing``
+succeeded, so it is made at most once, and a request found ``executing`` at startup (the
+process died mid-call) is reported as unknown and checked, never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.access import Access
+from bot.approvals import Blocked, Request, State, may_decide, new_request_id, why_approval
+from bot.audit import AuditEventKind
+from bot.blocks import approvals as cards
+from bot.blocks.results import SlackMessage, result_message, status_key
+from bot.capillary.identifiers import scrub
+from bot.capillary.models import OutcomeUnknown
+from bot.commands import Issue, Redeem, Verb
+from bot.conversation import Conversation
+from bot.recording import Recorder, Scene, scene_of
+from bot.service import CouponService, Outcome, Status
+from bot.storage.approvals import ApprovalStore, Duplicate, OverLimit
+
+__all__ = ["ApprovalFlow", "Refused", "plain"]
+
+log = logging.getLogger(__name__)
+
+_FINAL_STATE = {Status.OK: State.DONE, Status.FAILED: State.FAILED, Status.UNKNOWN: State.UNKNOWN}
+_ENDPOINTS = {Verb.ISSUE: "coupon/issue", Verb.REDEEM: "coupon/redeem"}
+STOPPED_MID_CALL = "the bot stopped before Capillary answered"
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A request that was not stored, and the sentence that says why (mrkdwn)."""
+
+    text: str
+
+
+class ApprovalFlow:
+    """One per app. Handlers call it; it calls the store, the service and Slack."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: ApprovalStore,
+        access: Access,
+        service: CouponService,
+        conversation: Conversation,
+        *,
+        recorder: Recorder | None = None,
+        currency: str = "₹",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self._client = client
+        self._store = store
+        self._access = access
+        self._service = service
+        self._conversation = conversation
+        self._recorder = recorder
+        self._currency = currency
+        self._now = clock
+
+    @property
+    def store(self) -> ApprovalStore:
+        return self._store
+
+    # --- asking ----------------------------------------------------------------------------
+
+    async def open(
+        self, actor: str, channel: str, command: Issue | Redeem, team: str | None = None
+    ) -> Request | Refused:
+        """On the ack path: store the request, or refuse a duplicate or one over the limit."""
+        policy = self._access.policy
+        role = await self._access.role_of(actor)
+        now = self._now()
+        why = why_approval(policy, command.verb, role)
+        request = Request(
+            id=new_request_id(),
+            command=command,
+            requester=actor,
+            channel=channel,
+            team=team,
+            state=State.PENDING if why else State.APPROVED,
+            created_at=now,
+            expires_at=now + policy.approval.expires_after,
+            why=why,
+        )
+        opened = await self._store.open(request, limit=policy.limits.per_day(command.verb))
+        match opened:
+            case Duplicate(first=first):
+                self._refused(request, f"duplicate of request {first.id}")
+                return Refused(cards.duplicate_text(first))
+            case OverLimit(used=used, limit=limit):
+                self._refused(request, f"daily limit reached ({used} of {limit})")
+                return Refused(cards.over_limit_text(command.verb, used, limit))
+        return request
+
+    async def start(self, request: Request) -> None:
+        """After the ack: the parent line, then the card with its pre-check, or (when no
+        approval is needed) the action itself. Resumable: steps already done are skipped."""
+        if request.thread_ts is None:
+            status = "awaiting" if request.needs_approval else "pending"
+            ts = await self._conversation.post_parent(
+                request.requester, request.channel, request.command, status
+            )
+            request = await self._store.attach(
+                request.id, thread_ts=ts, link=await self._permalink(request.channel, ts)
+            )
+        if not request.needs_approval:
+            await self._execute(request)
+            return
+        if request.card_ts is None:
+            scene = self._scene(request)
+            outcome = await self._conversation.audited(
+                scene, self._service.precheck(request.command), final=False
+            )
+            today = self._now().date()
+            request = await self._store.set_precheck(
+                request.id, cards.precheck_of(outcome, today, self._currency)
+            )
+            card = await self._client.chat_postMessage(
+                channel=request.channel,
+                thread_ts=request.thread_ts,
+                **cards.approval_card(request, self._currency).as_kwargs(),
+            )
+            await self._store.attach(request.id, card_ts=str(card["ts"]))
+            if self._recorder is not None:
+                self._recorder.approval(scene, AuditEventKind.APPROVAL_REQUESTED, request.why)
+
+    # --- deciding --------------------------------------------------------------------------
+
+    async def offer(
+        self, request_id: str, user: str, channel: str, *, approve: bool, trigger_id: str
+    ) -> None:
+        """After a button's ack: the approve or reject modal, or why this user can't decide."""
+        request = await self._store.get(request_id)
+        if request is None:
+            await self._client.chat_postEphemeral(channel=channel, user=user, text=cards.GONE)
+            return
+        blocked = may_decide(request, user, await self._access.role_of(user), self._now())
+        if blocked is not None:
+            text = cards.blocked_text(blocked, request, self._access.policy.approvers())
+            await self._client.chat_postEphemeral(channel=request.channel, user=user, text=text)
+            return
+        view: View = (
+            cards.approve_modal(request, self._currency)
+            if approve
+            else cards.reject_modal(request, self._currency)
+        )
+        await self._client.views_open(trigger_id=trigger_id, view=view)
+
+    async def decide(
+        self, request_id: str, user: str, user_name: str | None, *, approve: bool, note: str | None
+    ) -> Request | str:
+        """On the modal's ack path: the compare-and-set. The decided request, or (plain text,
+        for the modal) why this user's decision doesn't count: someone decided first, say."""
+        request = await self._store.get(request_id)
+        if request is None:
+            return cards.GONE
+        now = self._now()
+        blocked = may_decide(request, user, await self._access.role_of(user), now)
+        if blocked is Blocked.OWN_REQUEST or blocked is Blocked.NOT_APPROVER:
+            return plain(cards.blocked_text(blocked, request, self._access.policy.approvers()))
+        to = State.APPROVED if approve else State.REJECTED
+        kept = " ".join(note.split())[: cards.MAX_NOTE] if note else None
+        decided = None
+        if blocked is None:
+            decided = await self._store.decide(
+                request_id, to, by=user, by_name=user_name, at=now, note=kept
+            )
+        if decided is None:  # someone else was first, or it expired
+            latest = await self._store.get(request_id) or request
+            return cards.lost_race_text(latest, plain=True)
+        if self._recorder is not None:
+            kind = AuditEventKind.APPROVED if approve else AuditEventKind.REJECTED
+            scene = replace(self._scene(decided), actor=user)
+            self._recorder.approval(scene, kind, scrub(kept) if kept else None)
+        return decided
+
+    async def follow_up(self, decided: Request) -> None:
+        """After the modal closed: show the decision, then carry out an approved request."""
+        await self._show(decided)
+        if decided.state is State.REJECTED:
+            await self._reply(decided, cards.rejected_notice(decided))
+            await self._set_parent(decided, "rejected")
+            return
+        await self._set_parent(decided, "approved")
+        await self._execute(decided)
+
+    # --- executing -------------------------------------------------------------------------
+
+    async def _execute(self, request: Request) -> None:
+        started = await self._store.start(request.id)
+        if started is None:
+            return  # another click, process or recovery got here first
+        scene = self._scene(started)
+        try:
+            outcome = await self._conversation.audited(
+                scene, self._service.execute(started.command)
+            )
+        except Exception:
+            # Unexpected, maybe after Capillary acted: unknown, and never run again. (A
+            # cancelled task, at shutdown, stays "executing": the next start reconciles it.)
+            await self._store.finish(
+                started.id,
+                State.UNKNOWN,
+                at=self._now(),
+                result="❓ Stopped unexpectedly: check the coupon before trying again.",
+                expected=State.EXECUTING,
+            )
+            await self._set_parent(started, "unknown")
+            raise
+        await self._finish(started, outcome, expected=State.EXECUTING)
+
+    async def _finish(self, request: Request, outcome: Outcome, *, expected: State) -> None:
+        finished = await self._store.finish(
+            request.id,
+            _FINAL_STATE[outcome.status],
+            at=self._now(),
+            result=cards.result_line(outcome),
+            expected=expected,
+        )
+        if finished is None:
+            return
+        await self._reply(finished, result_message(outcome, self._currency))
+        await self._show(finished)
+        await self._set_parent(finished, status_key(outcome))
+
+    # --- after a restart, and as time passes -----------------------------------------------
+
+    async def left_behind(self) -> list[Request]:
+        """At startup, before any request is taken: what a previous run left mid-way."""
+        states = (State.EXECUTING, State.APPROVED, State.PENDING)
+        found = await self._store.in_state(*states)
+        return [r for r in found if r.state is not State.PENDING or r.card_ts is None]
+
+    async def recover(self, left: list[Request]) -> None:
+        """Pick up :meth:`left_behind` requests. ``executing``: the process died mid-call, so
+        the answer is unknown: say so and check with Capillary (never send again).
+        ``approved``: the call was never sent, so send it now. ``pending`` without a card:
+        post the card."""
+        for request in left:
+            if request.state is State.EXECUTING:
+                unknown = OutcomeUnknown(_ENDPOINTS[request.verb], STOPPED_MID_CALL)
+                outcome = await self._conversation.audited(
+                    self._scene(request), self._service.reconcile(request.command, unknown)
+                )
+                await self._finish(request, outcome, expected=State.EXECUTING)
+            elif request.state is State.APPROVED:
+                await self._execute(request)
+            else:
+                await self.start(request)
+
+    async def expire_due(self) -> int:
+        """Expire every request past its time: card, parent, a word to the requester."""
+        expired = await self._store.expire_due(self._now())
+        for request in expired:
+            if self._recorder is not None:
+                self._recorder.approval(self._scene(request), AuditEventKind.EXPIRED)
+            await self._show(request)
+            await self._reply(request, cards.expired_notice(request))
+            await self._set_parent(request, "expired")
+        return len(expired)
+
+    async def expire_periodically(self, every_seconds: float) -> None:
+        """Runs for as long as the bot does; a failed round is logged and the next one runs."""
+        while True:
+            try:
+                await self.expire_due()
+            except Exception:  # Slack or SQLite hiccup: the next round retries the rest
+                log.exception("expiring approval requests failed; retrying next round")
+            await asyncio.sleep(every_seconds)
+
+    # --- lists -----------------------------------------------------------------------------
+
+    async def pending_message(self, channel: str) -> SlackMessage:
+        requests = await self._store.pending_in(channel, self._now())
+        return cards.pending_message(requests, self._currency)
+
+    async def home(self, user: str) -> View:
+        may_approve = self._access.policy.may_approve(await self._access.role_of(user))
+        now = self._now()
+        return cards.home_view(
+            may_approve=may_approve,
+            waiting=await self._store.pending_for(user, now) if may_approve else [],
+            decided=await self._store.decided_by(user) if may_approve else [],
+            own=await self._store.requested_by(user),
+            currency=self._currency,
+        )
+
+    async def usage(self, user: str) -> list[tuple[Verb, int, int]]:
+        """(verb, used in the last 24 h, limit) for each verb with a daily limit."""
+        limits = self._access.policy.limits
+        now = self._now()
+        found = []
+        for verb in (Verb.ISSUE, Verb.REDEEM):
+            cap = limits.per_day(verb)
+            if cap is not None:
+                found.append((verb, await self._store.used(user, verb, now), cap))
+        return found
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _scene(self, request: Request) -> Scene:
+        scene = scene_of(request.command, request.requester, request.channel, request.team)
+        return replace(scene, thread_ts=request.thread_ts, approval_id=request.id)
+
+    def _refused(self, request: Request, why: str) -> None:
+        if self._recorder is not None:
+            self._recorder.received(self._scene(request), why)
+
+    async def _show(self, request: Request) -> None:
+        """Best effort: bring the card up to date (the thread already says what happened)."""
+        if request.card_ts is None:
+            return
+        card = cards.approval_card(request, self._currency)
+        try:
+            await self._client.chat_update(
+                channel=request.channel, ts=request.card_ts, **card.as_kwargs()
+            )
+        except SlackApiError as error:
+            log.warning(
+                "approval card %s not updated (%s)", request.id, error.response.get("error")
+            )
+
+    async def _reply(self, request: Request, message: SlackMessage | str) -> None:
+        if request.thread_ts is None:
+            return  # never posted: nobody to tell in a thread
+        body = message.as_kwargs() if isinstance(message, SlackMessage) else {"text": message}
+        await self._client.chat_postMessage(
+            channel=request.channel, thread_ts=request.thread_ts, **body
+        )
+
+    async def _set_parent(self, request: Request, status: str) -> None:
+        if request.thread_ts is not None:
+            await self._conversation.set_status(
+                request.requester, request.channel, request.thread_ts, request.command, status
+            )
+
+    async def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            answer = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError as error:
+            log.warning("no permalink for a request thread (%s)", error.response.get("error"))
+            return None
+        return str(answer["permalink"])
+
+
+def plain(mrkdwn: str) -> str:
+    """A modal error is plain text: mentions and links shown as readable words."""
+    text = re.sub(r"<@([A-Z0-9]+)>", r"@\1", mrkdwn)
+    return re.sub(r"<[^|>]+\|([^>]+)>", r"\1", text)

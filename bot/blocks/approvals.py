@@ -1,0 +1,463 @@
+"""Block Kit and words for approvals: the card, its modals, refusals, lists, the Home tab.
+
+Pure functions of :class:`bot.approvals.Request`. Button values and ``private_metadata``
+carry only the request id; customers appear masked; what people typed (notes, reasons) is
+escaped and has any phone number or email in it masked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.approvals import Blocked, PreCheck, Request, State, Why
+from bot.blocks.format import day, escape, mention, money, truncate
+from bot.blocks.messages import BUSY_CAPILLARY, people
+from bot.blocks.results import SlackMessage, describe
+from bot.capillary.catalogue import Category
+from bot.capillary.identifiers import scrub
+from bot.commands import Verb
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.service import (
+    Checked,
+    Failed,
+    Issued,
+    Known,
+    Outcome,
+    Redeemed,
+    SeriesFound,
+    Unknown,
+)
+
+__all__ = [
+    "GONE",
+    "MAX_NOTE",
+    "NEED_REASON",
+    "approval_card",
+    "approve_modal",
+    "blocked_text",
+    "duplicate_text",
+    "expired_notice",
+    "home_view",
+    "lost_race_text",
+    "over_limit_text",
+    "pending_message",
+    "precheck_of",
+    "read_request_id",
+    "reject_modal",
+    "rejected_notice",
+    "result_line",
+]
+
+GONE = "This request no longer exists: it may have been made on another copy of the bot."
+NEED_REASON = "Say why, so the agent knows what to tell the customer."
+MAX_NOTE = 500  # characters of a note or reason kept
+_REQUEST_ID = re.compile(r"R[0-9A-F]{8}")
+_VERB_NOUN = {Verb.ISSUE: "issue", Verb.REDEEM: "redeem"}
+
+
+# --- small pieces ------------------------------------------------------------------------
+
+
+def when(at: datetime) -> str:
+    """A time every reader sees in their own timezone (Slack's date token), UTC as fallback."""
+    fallback = at.strftime("%-d %b %Y, %H:%M UTC")
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def quoted(text: str | None) -> str:
+    """What a person typed, safe to show: escaped, identifiers masked, one line, bounded."""
+    if not text:
+        return ""
+    flat = " ".join(scrub(text).split())
+    return f" — “{escape(truncate(flat, 300))}”"
+
+
+def _md(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))
+
+
+def _small(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 2000))])
+
+
+def read_request_id(raw: object) -> str | None:
+    """A request id from a button value or ``private_metadata``; None when it isn't one."""
+    return raw if isinstance(raw, str) and _REQUEST_ID.fullmatch(raw) else None
+
+
+# --- the pre-check -----------------------------------------------------------------------
+
+
+def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreCheck:
+    """What the card says about Capillary's answer at request time."""
+    match outcome:
+        case Checked(result=result) if result.is_redeemable:
+            if result.unlimited:
+                left = "unlimited redemptions"
+            elif result.redemptions_left is None:
+                left = "redemptions left unknown"
+            else:
+                n = result.redemptions_left
+                left = f"{n} redemption{'s' if n != 1 else ''} left"
+            worth = f", worth {money(result.coupon_value, currency)}" if result.coupon_value else ""
+            return PreCheck(True, f"redeemable now, {left}{worth}")
+        case Checked(result=result):
+            sentence = result.reason.sentence if result.reason else "Capillary says no."
+            return PreCheck(False, f"this would fail now: {_lower_first(sentence)}")
+        case SeriesFound(series=series):
+            if series.valid_till is not None and series.valid_till < today:
+                return PreCheck(
+                    False, f"this would fail now: the series ended on {day(series.valid_till)}."
+                )
+            full = series.max_create not in (None, -1) and (series.issued or 0) >= (
+                series.max_create or 0
+            )
+            if full:
+                return PreCheck(
+                    False, "this would fail now: every coupon of this series is issued."
+                )
+            name = f" “{escape(series.description)}”" if series.description else ""
+            till = f", valid till {day(series.valid_till)}" if series.valid_till else ""
+            return PreCheck(True, f"series {series.id}{name} exists{till}")
+        case Failed(explanation=explanation) if explanation.category is Category.TRANSIENT:
+            return PreCheck(None, f"couldn't check: {_lower_first(BUSY_CAPILLARY)}")
+        case Failed(explanation=explanation):
+            return PreCheck(False, f"this would fail now: {_lower_first(explanation.sentence)}")
+    return PreCheck(None, "couldn't check")
+
+
+def _lower_first(sentence: str) -> str:
+    if sentence.startswith(("Capillary", "Slack")) or sentence[:2].isupper():
+        return sentence
+    return sentence[:1].lower() + sentence[1:]
+
+
+def _precheck_line(precheck: PreCheck | None) -> str:
+    if precheck is None:
+        return "Pre-check: checking with Capillary…"
+    mark = {True: "✅", False: "⚠️", None: "❔"}[precheck.ok]
+    return f"{mark} Pre-check: {precheck.summary}"
+
+
+# --- the card ----------------------------------------------------------------------------
+
+_DOING = {Verb.ISSUE: "issuing", Verb.REDEEM: "redeeming"}
+_WHY = {
+    Why.POLICY: "{doing} needs a second person",
+    Why.APPROVER_OWN: "an approver's own {verb} needs another approver",
+}
+
+
+def _why(request: Request) -> str:
+    if request.why is None:
+        return ""
+    return _WHY[request.why].format(doing=_DOING[request.verb], verb=request.verb.value)
+
+
+def decision_line(request: Request) -> str | None:
+    """Who decided and when (with their note), or that nobody did in time; None if open."""
+    if request.state is State.EXPIRED:
+        return (
+            f"⌛ Expired {when(request.finished_at or request.expires_at)}: nobody decided in time."
+        )
+    if request.decided_at is None or request.decided_by is None:
+        return None
+    verdict = "🚫 Rejected" if request.state is State.REJECTED else "✅ Approved"
+    by, at = mention(request.decided_by), when(request.decided_at)
+    return f"{verdict} by {by} {at}{quoted(request.note)}"
+
+
+def approval_card(request: Request, currency: str = "₹") -> SlackMessage:
+    """The card in the thread: what, for whom, why, until when, the pre-check, and either
+    the buttons (while pending) or who decided and what came of it."""
+    what = describe(request.command, currency)
+    headline = f"*Approval needed* — {what}"
+    asked = (
+        f"Asked by {mention(request.requester)} · {_why(request)} · "
+        f"expires {when(request.expires_at)}"
+    )
+    blocks: list[Block] = [_md(headline), _small(asked), _small(_precheck_line(request.precheck))]
+    decided = decision_line(request)
+    if decided is None and request.state is State.PENDING:
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.DECISION,
+                elements=[
+                    ButtonElement(
+                        text="Approve",
+                        action_id=ActionId.APPROVE,
+                        value=request.id,
+                        style="primary",
+                    ),
+                    ButtonElement(
+                        text="Reject", action_id=ActionId.REJECT, value=request.id, style="danger"
+                    ),
+                ],
+            )
+        )
+    if decided is not None:
+        blocks.append(_md(decided))
+    progress = _progress(request)
+    if progress:
+        blocks.append(_md(progress))
+    blocks.append(_small(f"Request {request.id}"))
+    return SlackMessage(f"Approval needed: {what}", tuple(blocks))
+
+
+def _progress(request: Request) -> str | None:
+    match request.state:
+        case State.APPROVED | State.EXECUTING:
+            return f"⏳ {_VERB_NOUN[request.verb].capitalize()} in progress…"
+        case State.DONE | State.FAILED | State.UNKNOWN:
+            return request.result
+    return None
+
+
+def result_line(outcome: Outcome) -> str:
+    """One line for the card (and the Home tab) once the action ran."""
+    match outcome:
+        case Redeemed(redemption=redemption):
+            return f"✅ Redeemed · redemption id {redemption.redemption_id or '—'}"
+        case Issued(coupon=coupon):
+            return f"✅ Issued coupon {coupon.code}"
+        case Failed(explanation=explanation) if explanation.category is Category.TRANSIENT:
+            return f"⚠️ Not done: {_lower_first(BUSY_CAPILLARY)}"
+        case Failed(explanation=explanation):
+            return f"❌ Not done: {_lower_first(explanation.sentence)}"
+        case Unknown(known=Known.HAPPENED):
+            return "❓ No clear answer from Capillary, but checking shows it went through."
+        case Unknown(known=Known.DID_NOT_HAPPEN):
+            return "❓ No clear answer from Capillary; checking shows it did not go through."
+    return "❓ No clear answer from Capillary: see below for what is known."
+
+
+# --- the modals --------------------------------------------------------------------------
+
+
+def _question(request: Request, currency: str) -> str:
+    what = describe(request.command, currency)
+    return f"*{what[:1].upper()}{what[1:]}?*"
+
+
+def _note_input(block_id: BlockId, label: str, *, optional: bool, placeholder: str) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        element=PlainTextInputElement(
+            action_id=ActionId.INPUT,
+            multiline=True,
+            max_length=MAX_NOTE,
+            placeholder=PlainTextObject(text=placeholder),
+        ),
+        optional=optional,
+    )
+
+
+def approve_modal(request: Request, currency: str = "₹") -> View:
+    """Approve: the exact parameters, an optional note; submitting it is the decision."""
+    noun = _VERB_NOUN[request.verb]
+    return View(
+        type="modal",
+        callback_id=CallbackId.APPROVE_FORM,
+        title=PlainTextObject(text=f"Approve {noun}"),
+        submit=PlainTextObject(text=noun.capitalize()),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=request.id,
+        blocks=[
+            _md(_question(request, currency)),
+            _small(f"Asked by {mention(request.requester)} · request {request.id}"),
+            _small(_precheck_line(request.precheck)),
+            _note_input(
+                BlockId.NOTE, "Note", optional=True, placeholder="Why it's fine (optional)"
+            ),
+        ],
+    )
+
+
+def reject_modal(request: Request, currency: str = "₹") -> View:
+    """Reject: a reason is required, so the agent knows what to tell the customer."""
+    return View(
+        type="modal",
+        callback_id=CallbackId.REJECT_FORM,
+        title=PlainTextObject(text="Reject request"),
+        submit=PlainTextObject(text="Reject"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=request.id,
+        blocks=[
+            _md(f"Reject: {describe(request.command, currency)}"),
+            _small(f"Asked by {mention(request.requester)} · request {request.id}"),
+            _note_input(
+                BlockId.REASON, "Reason", optional=False, placeholder="What the agent should know"
+            ),
+        ],
+    )
+
+
+# --- refusals and notices ----------------------------------------------------------------
+
+
+def blocked_text(blocked: Blocked, request: Request, approvers: Sequence[str]) -> str:
+    """Only to the person who clicked (mrkdwn): why they can't decide this request."""
+    match blocked:
+        case Blocked.OWN_REQUEST:
+            return (
+                "You asked for this one, so someone else has to approve it "
+                f"(approvers: {people(approvers, 'nobody yet')})."
+            )
+        case Blocked.NOT_APPROVER:
+            return (
+                "Only approvers can approve or reject requests "
+                f"(approvers: {people(approvers, 'nobody yet')})."
+            )
+        case Blocked.EXPIRED:
+            return (
+                f"This request expired {when(request.expires_at)}. "
+                f"Ask {mention(request.requester)} to ask again if it is still needed."
+            )
+    return lost_race_text(request, plain=False)
+
+
+def lost_race_text(request: Request, *, plain: bool) -> str:
+    """Someone decided first: who and when. ``plain`` for a modal's error (no mrkdwn)."""
+    verdict = "rejected" if request.state is State.REJECTED else "approved"
+    if request.state in (State.EXPIRED, State.PENDING):  # still pending: the time ran out
+        return (
+            "This request has expired."
+            if plain
+            else f"This request expired {when(request.expires_at)}."
+        )
+    if request.decided_at is None:
+        return f"This request was already {verdict}."
+    if plain:
+        who = request.decided_by_name or "someone else"
+        return f"Already {verdict} by {who} at {request.decided_at.strftime('%H:%M UTC')}."
+    who = mention(request.decided_by) if request.decided_by else "someone else"
+    return f"Already {verdict} by {who} {when(request.decided_at)}."
+
+
+def duplicate_text(first: Request) -> str:
+    """The same request is live or just succeeded: refuse, and point at the first thread."""
+    where = f"<{first.link}|this thread>" if first.link else "the first request's thread"
+    if first.state in (State.DONE, State.UNKNOWN):
+        done = "was just done" if first.state is State.DONE else "was just tried"
+        return (
+            f"The same {first.verb.value} {done} ({when(first.finished_at or first.created_at)})"
+            f": see {where}. If it really must happen twice, wait 10 minutes and ask again."
+        )
+    return (
+        f"The same {first.verb.value} is already requested by {mention(first.requester)} "
+        f"and not finished: see {where}."
+    )
+
+
+def over_limit_text(verb: Verb, used: int, limit: int) -> str:
+    noun = "issues" if verb is Verb.ISSUE else "redeems"
+    return (
+        f"You've reached your limit: {used} {noun} in the last 24 hours (the limit is {limit}). "
+        "Ask an admin if more are needed today."
+    )
+
+
+def rejected_notice(request: Request) -> str:
+    """A thread reply that tells the requester (a mention notifies them)."""
+    who = mention(request.decided_by) if request.decided_by else "An approver"
+    return (
+        f"{mention(request.requester)} {who} rejected this{quoted(request.note)}. "
+        "Nothing was sent to Capillary."
+    )
+
+
+def expired_notice(request: Request) -> str:
+    return (
+        f"{mention(request.requester)} nobody approved this in time, so it expired and nothing "
+        f"was sent to Capillary. Ask again (`/coupon {request.verb.value} …`) if it is still "
+        "needed."
+    )
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+def _list_line(request: Request, currency: str) -> str:
+    link = f" · <{request.link}|view thread>" if request.link else ""
+    return (
+        f"• {escape(describe(request.command, currency))} · asked by "
+        f"{mention(request.requester)} · expires {when(request.expires_at)}{link}"
+    )
+
+
+def pending_message(requests: Sequence[Request], currency: str = "₹") -> SlackMessage:
+    """``/coupon pending``: open requests in this channel, longest waiting first."""
+    if not requests:
+        text = "No requests are waiting for approval in this channel."
+        return SlackMessage(text, (_md(text),))
+    count = len(requests)
+    head = f"*{count} request{'s' if count != 1 else ''} waiting for approval*"
+    lines = "\n".join(_list_line(r, currency) for r in requests)
+    return SlackMessage(f"{count} waiting for approval", (_md(f"{head}\n{lines}"),))
+
+
+def _decided_line(request: Request, currency: str) -> str:
+    verdict = "Rejected" if request.state is State.REJECTED else "Approved"
+    at = when(request.decided_at) if request.decided_at else ""
+    link = f" · <{request.link}|view thread>" if request.link else ""
+    outcome = f" · {request.result}" if request.result else ""
+    return f"• {verdict} {at}: {escape(describe(request.command, currency))}{outcome}{link}"
+
+
+def _own_line(request: Request, currency: str) -> str:
+    link = f" · <{request.link}|view thread>" if request.link else ""
+    return f"• {escape(describe(request.command, currency))} · {request.state.value}{link}"
+
+
+def home_view(
+    *,
+    may_approve: bool,
+    waiting: Sequence[Request],
+    decided: Sequence[Request],
+    own: Sequence[Request],
+    currency: str = "₹",
+) -> View:
+    """The App Home tab: for approvers, what waits for them and what they decided lately;
+    for everyone, their own latest requests."""
+    blocks: list[Block] = [HeaderBlock(text="Coupon approvals")]
+    if may_approve:
+        blocks.append(_md(f"*Waiting for you* ({len(waiting)})"))
+        if not waiting:
+            blocks.append(_small("Nothing is waiting for approval."))
+        for request in waiting[:20]:
+            blocks.append(_md(_list_line(request, currency)))
+            blocks.append(_small(_precheck_line(request.precheck)))
+        blocks.append(DividerBlock())
+        blocks.append(_md("*Your recent decisions*"))
+        blocks.append(
+            _md("\n".join(_decided_line(r, currency) for r in decided))
+            if decided
+            else _small("You haven't decided any requests yet.")
+        )
+        blocks.append(DividerBlock())
+    blocks.append(_md("*Your recent requests*"))
+    blocks.append(
+        _md("\n".join(_own_line(r, currency) for r in own))
+        if own
+        else _small("You haven't asked for any issue or redeem yet.")
+    )
+    blocks.append(_small("Approve or reject from the request's thread (its card has the buttons)."))
+    return View(type="home", blocks=blocks[:100])
