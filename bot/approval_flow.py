@@ -176,7 +176,8 @@ class ApprovalFlow:
         if blocked is Blocked.OWN_REQUEST or blocked is Blocked.NOT_APPROVER:
             return plain(cards.blocked_text(blocked, request, self._access.policy.approvers()))
         to = State.APPROVED if approve else State.REJECTED
-        kept = " ".join(note.split())[: cards.MAX_NOTE] if note else None
+        # One line, any customer number or email in it masked: it is shown and audited.
+        kept = scrub(" ".join(note.split()))[: cards.MAX_NOTE] if note else None
         decided = None
         if blocked is None:
             decided = await self._store.decide(
@@ -188,7 +189,7 @@ class ApprovalFlow:
         if self._recorder is not None:
             kind = AuditEventKind.APPROVED if approve else AuditEventKind.REJECTED
             scene = replace(self._scene(decided), actor=user)
-            self._recorder.approval(scene, kind, scrub(kept) if kept else None)
+            self._recorder.approval(scene, kind, kept)
         return decided
 
     async def follow_up(self, decided: Request) -> None:
