@@ -55,6 +55,7 @@ METHODS: Final[Mapping[str, Method]] = {
     "views.open": views.open_view,
     "views.update": views.update_view,
     "views.push": views.push_view,
+    "views.publish": views.publish_view,
     "usergroups.list": directory.usergroups_list,
     "usergroups.users.list": directory.usergroups_users_list,
     "users.info": directory.users_info,
