@@ -212,3 +212,6 @@ async def test_refresh_makes_the_client_reconnect(
         assert len(emulator.state.calls("apps.connections.open")) == 2
         envelope = await SocketModeDriver(emulator).command("ping")
         assert envelope.connection_id == second.id and envelope.ack_payload == {"text": "pong"}
+        async with aiohttp.ClientSession() as http:
+            await http.post(f"{emulator.base_url}/__emulator/reset")
+        assert hub.envelopes == [] and hub.open_connections() == [second]

@@ -250,6 +250,7 @@ async def _calls(request: web.Request) -> web.Response:
 
 async def _reset(request: web.Request) -> web.Response:
     request.app[STATE].reset()
+    request.app[SOCKETS].forget()
     return web.json_response({"reset": True})
 
 

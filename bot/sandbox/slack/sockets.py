@@ -119,6 +119,11 @@ class SocketHub:
         self._ids = itertools.count(1)
         self._turn = itertools.count()
 
+    def forget(self) -> None:
+        """Drop the envelope history (``/__emulator/reset``); live connections stay open."""
+        self.envelopes.clear()
+        self.unmatched.clear()
+
     # ---- reading ---------------------------------------------------------------------------
 
     def open_connections(self) -> list[Connection]:
