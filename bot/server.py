@@ -38,6 +38,7 @@ __all__ = [
     "bot_deps",
     "capillary_client",
     "running_bot",
+    "running_socket_mode_bot",
     "serve_http",
     "serve_socket_mode",
     "web_application",
@@ -214,18 +215,33 @@ async def serve_http(settings: Settings, host: str) -> None:
     log.info("coupon-bot stopped")
 
 
-async def serve_socket_mode(settings: Settings) -> None:
-    """Connect out to Slack over a WebSocket (no public URL needed)."""
+@asynccontextmanager
+async def running_socket_mode_bot(
+    settings: Settings, *, groups: GroupLookup | None = None
+) -> AsyncIterator[AsyncApp]:
+    """The bot connected over Socket Mode until the block ends.
+
+    ``apps.connections.open`` (with ``SLACK_APP_TOKEN``) goes to ``SLACK_API_URL`` like every
+    other Web API call, so the Slack emulator serves Socket Mode too.
+    """
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else ""
-    async with bot_deps(settings) as deps:
+    async with bot_deps(settings, groups=groups) as deps:
         runtime = build_runtime(settings, deps)
         app = build_app(settings, deps, socket_mode=True, runtime=runtime)
         async with approvals_running(runtime, deps.policy):
             handler = AsyncSocketModeHandler(app, token)
             await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
             try:
-                await _until_stopped()
+                yield app
             finally:
                 await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def serve_socket_mode(settings: Settings) -> None:
+    """Connect out to Slack over a WebSocket (no public URL needed)."""
+    async with running_socket_mode_bot(settings):
+        log.info("coupon-bot connected over Socket Mode")
+        await _until_stopped()
+    log.info("coupon-bot stopped")

@@ -118,6 +118,7 @@ Type a button's number to click it: [3] Check. Forms ask for each field in turn:
 /channel NAME   support-coupons, escalations, or random (the bot is not in it)
 /who            who and where you are
 /show           the channel's last threads and your open form again
+/home           open the app's Home tab (the bot hears app_home_opened)
 /help           this help
 /quit           leave (or Ctrl-D)"""
 HINT: Final = "Type /coupon …, a button number, or /help."
@@ -355,11 +356,12 @@ def is_form(view: View | None) -> bool:
 
 @dataclass(frozen=True)
 class Target:
-    """What a button number clicks: a button in a message or in a view."""
+    """What a button number clicks: a button in a message, a view, or the Home tab."""
 
     button: Button
     message: Message | None = None
     view_id: str | None = None
+    home: bool = False
 
 
 class Shell:
@@ -394,6 +396,8 @@ class Shell:
         verb, _, rest = text.partition(" ")
         if verb == "/coupon":
             return await self.command(rest.strip())
+        if verb.lower() == "/home":
+            return await self.home()
         if text.isdigit():
             return await self.click(int(text))
         if verb.startswith("/"):
@@ -428,7 +432,7 @@ class Shell:
             lines.append(f"Roles and channels: {self.policy_file} (COUPON_BOT_POLICY).")
         examples = EXAMPLES if self.capillary == SANDBOX else ("/coupon help",)
         lines += ["Try:", *(f"  {example}" for example in examples)]
-        lines.append("Shell: /as ROLE  /channel NAME  /who  /show  /help  /quit")
+        lines.append("Shell: /as ROLE  /channel NAME  /who  /show  /home  /help  /quit")
         return "\n".join(lines)
 
     def _capillary_text(self) -> str:
@@ -494,6 +498,12 @@ class Shell:
         if target is None:
             return f"No button [{number}] has been shown. /show lists the channel's buttons."
         button = target.button
+        if target.home:
+            return await self._step(
+                lambda: self.driver.click(
+                    button.action_id, value=button.value, user=self.user, home=True
+                )
+            )
         if target.view_id is not None:
             view_id = target.view_id
             return await self._step(
@@ -507,6 +517,17 @@ class Shell:
                 button.action_id, value=button.value, user=self.user, message=message
             )
         )
+
+    async def home(self) -> str:
+        """Open the Home tab as the current user: the bot hears it, then the tab is shown."""
+        shown = await self._step(lambda: self.driver.open_home(user=self.user))
+        view = self.state.home(self.user)
+        if view is None:
+            tab = "(The bot has published no Home tab for you.)"
+        else:
+            text = render_view(view, users=self.state.user_names(), color=self.color)
+            tab = self._number(text, view.blocks, f"h:{view.id}", lambda b: Target(b, home=True))
+        return "\n".join(part for part in (shown, tab) if part)
 
     async def submit(self, view: View, values: Mapping[str, str]) -> str:
         """Submit ``view`` with ``values``."""

@@ -420,3 +420,30 @@ async def _wait(condition: object, timeout: float = 10) -> None:  # noqa: ASYNC1
             if result:
                 return
             await asyncio.sleep(0.05)
+
+
+class TestHomeTab:
+    async def test_an_approver_sees_what_waits_and_what_they_decided(self, stack: Stack) -> None:
+        await stack.command(f"redeem GOOD100 {RIYA}")
+        await stack.card()
+        await stack.command("issue 1001 +919812345678")
+        second = await stack.card(count=2)
+        await stack.decide(second, approve=False, note="not this week")
+        await stack.finished(count=2)
+
+        await stack.slack.open_home(user=LEAD2)
+        home = await stack.emulator.state.wait_for(lambda: stack.emulator.state.home(LEAD2))
+        text = json.dumps(home.payload, ensure_ascii=False)
+        assert "Waiting for you* (1)" in text and "redeem GOOD100 for ••••3210" in text
+        assert "view thread" in text and "9876543210" not in text
+
+        await stack.slack.open_home(user=LEAD)
+        decided = await stack.emulator.state.wait_for(lambda: stack.emulator.state.home(LEAD))
+        text = json.dumps(decided.payload, ensure_ascii=False)
+        assert "Your recent decisions" in text and "Rejected" in text and "series 1001" in text
+
+        await stack.slack.open_home(user=AGENT)
+        own = await stack.emulator.state.wait_for(lambda: stack.emulator.state.home(AGENT))
+        text = json.dumps(own.payload, ensure_ascii=False)
+        assert "Waiting for you" not in text and "Your recent requests" in text
+        assert "pending" in text and "rejected" in text

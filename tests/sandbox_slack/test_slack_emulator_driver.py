@@ -425,3 +425,115 @@ async def test_submission_push_and_clear(
     await driver.submit(pushed.id, {"customer": "9", "series": "1001"})
     assert driver.last_ack_outcome == "cleared"
     assert emulator.state.views("U03AGENT", open_only=True) == []
+
+
+def approval_card(approval_id: str) -> list[Json]:
+    """An approval card as the bot will post it in a thread: Approve/Reject carry the id."""
+    buttons = [
+        {
+            "type": "button",
+            "action_id": action,
+            "value": approval_id,
+            "text": {"type": "plain_text", "text": action.title()},
+        }
+        for action in ("approve", "reject")
+    ]
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Redeem ARJUN100?"}},
+        {"type": "actions", "block_id": "decide", "elements": buttons},
+    ]
+
+
+async def test_click_on_an_approval_card_in_a_thread(
+    app: AsyncApp, driver: SlackDriver, emulator: RunningEmulator
+) -> None:
+    bodies: list[Json] = []
+
+    @app.action("approve")
+    async def on_approve(ack: AsyncAck, body: Json, client: AsyncWebClient) -> None:
+        await ack()
+        bodies.append(body)
+        await client.views_open(trigger_id=body["trigger_id"], view=form_view())
+
+    client = AsyncWebClient(token="xoxb-test", base_url=emulator.api_url)
+    parent = await client.chat_postMessage(channel="C01SUPPORT", text="🎟️ redeem ⏳")
+    posted = await client.chat_postMessage(
+        channel="C01SUPPORT", thread_ts=parent["ts"], text="Approve?", blocks=approval_card("a-9")
+    )
+    card = emulator.state.message("C01SUPPORT", posted["ts"])
+    assert card is not None
+    await driver.click("approve", value="a-9", user="U02LEAD", message=card)
+    assert driver.last_ack_outcome == "acked"
+    view = await emulator.state.wait_for(lambda: emulator.state.current_view("U02LEAD"))
+    assert view.callback_id == "issue_form"  # the click's trigger_id opened a modal
+    [body] = bodies
+    assert body["container"] == {
+        "type": "message",
+        "message_ts": card.ts,
+        "channel_id": "C01SUPPORT",
+        "is_ephemeral": False,
+        "thread_ts": parent["ts"],
+    }
+    assert body["channel"] == {"id": "C01SUPPORT", "name": "support-coupons"}
+    assert (body["message"]["ts"], body["message"]["thread_ts"]) == (card.ts, parent["ts"])
+    assert body["response_url"].startswith(f"{emulator.base_url}/response/")
+    [action] = body["actions"]
+    assert (action["action_id"], action["block_id"], action["value"]) == (
+        "approve",
+        "decide",
+        "a-9",
+    )
+    with pytest.raises(DriverError, match="no button approve='a-10'"):
+        await driver.click("approve", value="a-10", user="U02LEAD", message=card)
+
+
+async def test_open_home_is_a_signed_app_home_opened_event(
+    app: AsyncApp, driver: SlackDriver, emulator: RunningEmulator
+) -> None:
+    bodies: list[Json] = []
+    clicks: list[Json] = []
+
+    @app.event("app_home_opened")
+    async def on_home(body: Json, event: Json, client: AsyncWebClient) -> None:
+        bodies.append(body)
+        home = {"type": "home", "blocks": approval_card("a-1")}
+        await client.views_publish(user_id=event["user"], view=home)
+
+    @app.action("reject")
+    async def on_reject(ack: AsyncAck, body: Json) -> None:
+        await ack()
+        clicks.append(body)
+
+    state = emulator.state
+    with pytest.raises(DriverError, match="no Home tab for U02LEAD"):
+        await driver.click("reject", user="U02LEAD", home=True)
+    response = await driver.open_home(user="U02LEAD")
+    assert response.status_code == 200 and driver.last_ack_outcome == "acked"
+    home = await state.wait_for(lambda: state.home("U02LEAD"))
+    [body] = bodies
+    assert (body["type"], body["team_id"], body["api_app_id"]) == (
+        "event_callback",
+        "T0SANDBOX",
+        "A0COUPON",
+    )
+    assert body["event_id"].startswith("Ev") and isinstance(body["event_time"], int)
+    assert body["authorizations"][0]["user_id"] == "U0BOT"
+    event = body["event"]
+    assert (event["type"], event["user"], event["channel"], event["tab"]) == (
+        "app_home_opened",
+        "U02LEAD",
+        "D02LEAD",
+        "home",
+    )
+    assert event["event_ts"] and "view" not in event  # nothing published yet
+    await driver.open_home(user="U02LEAD")
+    await state.wait_for(lambda: len(bodies) == 2)
+    assert bodies[1]["event"]["view"]["id"] == home.id
+    assert bodies[1]["event_id"] != body["event_id"]
+
+    await driver.click("reject", value="a-1", user="U02LEAD", home=True)
+    await state.wait_for(lambda: clicks)
+    assert clicks[0]["container"] == {"type": "view", "view_id": home.id}
+    assert clicks[0]["view"]["type"] == "home" and "response_url" not in clicks[0]
+    with pytest.raises(DriverError, match="exactly one"):
+        await driver.click("reject", home=True, view_id=home.id)

@@ -63,6 +63,12 @@ CARD: list[Json] = [
         ("<#C01SUPPORT|support-coupons>", "#support-coupons"),
         ("<!subteam^S01LEADS|@support-leads>", "@support-leads"),
         ("<!here> look", "@here look"),
+        (
+            "expires <!date^1767225600^{date_short_pretty} at {time}|1 Jan 2026 at 00:00 UTC>",
+            "expires 1 Jan 2026 at 00:00 UTC",
+        ),
+        ("<!date^1767225600^{date} at {time}^https://x.example|Jan 1>", "Jan 1"),
+        ("<!date^1767225600^{date}>", "2026-01-01 00:00 UTC"),
         ("a &lt;b&gt; &amp; :tada:", "a <b> & :tada:"),
     ],
 )
@@ -201,3 +207,13 @@ def test_render_view_shows_submitted_values() -> None:
     shown = render_view(view, users=USERS)
     assert "  [riya@example.com]" in shown
     assert "  [Monsoon] (Diwali | Monsoon)" in shown
+
+
+def test_render_home_tab() -> None:
+    payload = {"type": "home", "blocks": CARD[4:]}
+    home = View("V9", "U02LEAD", payload, "h", "V9")
+    assert render_view(home, users=USERS).splitlines() == [
+        "┌ Home ┐",
+        "─" * 40,
+        "[1] Approve  [2] Reject",
+    ]

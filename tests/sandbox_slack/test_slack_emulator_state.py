@@ -26,6 +26,7 @@ MODULES = [
     "render",
     "responses",
     "seed",
+    "sockets",
     "state",
     "validation",
     "views",

@@ -1,11 +1,12 @@
-"""A strict local Slack: Web API emulator, a driver that signs requests to a bot, rendering.
+"""A strict local Slack: Web API emulator (with Socket Mode), drivers that play Slack's side
+towards a bot (signed HTTP requests, or envelopes over its Socket Mode connection), rendering.
 
 The emulator refuses what real Slack refuses (trigger expiry and reuse, Block Kit limits,
 thread rules, response_url limits, 429 on demand) so tests catch what a permissive mock hides.
 It never imports the bot: a bug shared by both would pass every test.
 """
 
-from bot.sandbox.slack.driver import SlackDriver
+from bot.sandbox.slack.driver import Ack, SlackDriver, SocketModeDriver
 from bot.sandbox.slack.emulator import (
     RunningEmulator,
     build_emulator_app,
@@ -24,6 +25,7 @@ from bot.sandbox.slack.seed import (
     Workspace,
     seed_workspace,
 )
+from bot.sandbox.slack.sockets import Connection, Envelope, SocketHub
 from bot.sandbox.slack.state import EmulatorState
 
 __all__ = [
@@ -32,10 +34,13 @@ __all__ = [
     "BOT_USER_ID",
     "LIMITS",
     "TEAM_ID",
+    "Ack",
     "Button",
     "Call",
+    "Connection",
     "DriverError",
     "EmulatorState",
+    "Envelope",
     "InvalidAck",
     "Limits",
     "Message",
@@ -44,6 +49,8 @@ __all__ = [
     "RunningEmulator",
     "SlackDriver",
     "SlackError",
+    "SocketHub",
+    "SocketModeDriver",
     "View",
     "Workspace",
     "build_emulator_app",

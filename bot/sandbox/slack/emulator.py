@@ -2,6 +2,7 @@
 
 Routes:
     GET|POST /api/<method>        the Web API (form or JSON bodies, ``Authorization: Bearer``)
+    GET      /socket/<ticket>     Socket Mode WebSocket (URLs from apps.connections.open)
     POST     /response/<token>    response_url sink (URLs issued by the driver)
     POST     /upload/<file_id>    upload URLs from files.getUploadURLExternal (raw bytes)
     GET      /__emulator/calls    recorded calls (``?method=`` to filter)
@@ -10,7 +11,8 @@ Routes:
                                   or {"clear": true}
 
 Answers are HTTP 200 ``{"ok": true, ...}`` or ``{"ok": false, "error": code}`` like Slack,
-except rate limiting (HTTP 429 + ``Retry-After``).
+except rate limiting (HTTP 429 + ``Retry-After``). Any ``xoxb-…`` token is the bot's and any
+``xapp-…`` token the app's; each method takes only its own kind (``not_allowed_token_type``).
 """
 
 from __future__ import annotations
@@ -25,16 +27,19 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from bot.sandbox.slack import chat, directory, files, views
+from bot.sandbox.slack import chat, directory, files, sockets, views
 from bot.sandbox.slack.errors import SlackError
 from bot.sandbox.slack.limits import LIMITS
 from bot.sandbox.slack.models import Call, Json
 from bot.sandbox.slack.responses import post_response
 from bot.sandbox.slack.seed import TEAM_ID
+from bot.sandbox.slack.sockets import SocketHub
 from bot.sandbox.slack.state import EmulatorState
 
 __all__ = [
+    "APP_TOKEN_METHODS",
     "METHODS",
+    "SOCKETS",
     "STATE",
     "RunningEmulator",
     "build_emulator_app",
@@ -45,6 +50,7 @@ __all__ = [
 Method = Callable[[EmulatorState, Mapping[str, Any]], Json]
 
 METHODS: Final[Mapping[str, Method]] = {
+    "apps.connections.open": sockets.connections_open,
     "auth.test": directory.auth_test,
     "chat.postMessage": chat.post_message,
     "chat.update": chat.update,
@@ -55,12 +61,17 @@ METHODS: Final[Mapping[str, Method]] = {
     "views.open": views.open_view,
     "views.update": views.update_view,
     "views.push": views.push_view,
+    "views.publish": views.publish_view,
     "usergroups.list": directory.usergroups_list,
     "usergroups.users.list": directory.usergroups_users_list,
     "users.info": directory.users_info,
 }
 
+# Called with the app-level token (xapp-…, in the Authorization header); the rest with xoxb-….
+APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
+
 STATE = web.AppKey("slack_emulator_state", EmulatorState)
+SOCKETS = web.AppKey("slack_emulator_sockets", SocketHub)
 BOT_SCOPES = "commands,chat:write,usergroups:read,users:read,files:write"
 SHUTDOWN_TIMEOUT_SECONDS = 1.0
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -70,8 +81,11 @@ def build_emulator_app(state: EmulatorState | None = None) -> web.Application:
     """The emulator as an aiohttp app (a fresh seeded state by default)."""
     app = web.Application()
     app[STATE] = state if state is not None else EmulatorState()
+    app[SOCKETS] = hub = SocketHub(app[STATE])
+    app.on_shutdown.append(hub.close_all)
     app.router.add_get("/api/{method}", _api)
     app.router.add_post("/api/{method}", _api)
+    app.router.add_get(sockets.SOCKET_PATH + "{ticket}", hub.handle)
     app.router.add_post("/response/{token:.+}", _response)
     app.router.add_post(files.UPLOAD_PATH + "{file_id}", _upload)
     app.router.add_get("/__emulator/calls", _calls)
@@ -116,15 +130,18 @@ def _dispatch(
     handler = METHODS.get(method)
     if handler is None:
         raise SlackError("unknown_method")
-    _authenticate(request.headers.get("Authorization"), body_token)
+    _authenticate(method, request.headers.get("Authorization"), body_token)
     retry_after = state.rate_limits.check(method)
     if retry_after is not None:
         raise _RateLimited(retry_after)
     return handler(state, args)
 
 
-def _authenticate(header: str | None, body_token: str | None) -> None:
-    """Bearer header (or a form ``token``); any ``xoxb-`` token is the bot's."""
+def _authenticate(method: str, header: str | None, body_token: str | None) -> None:
+    """Bearer header (or a form ``token``) of the kind ``method`` takes.
+
+    App-level tokens must come in the header (Slack refuses them as a POST parameter).
+    """
     token = body_token
     if header is not None:
         scheme, _, token = header.partition(" ")
@@ -132,8 +149,17 @@ def _authenticate(header: str | None, body_token: str | None) -> None:
             raise SlackError("invalid_auth")
     if not token:
         raise SlackError("not_authed")
-    if not token.startswith("xoxb-") or len(token) <= len("xoxb-"):
+    kind = next((k for k in _TOKEN_KINDS if token.startswith(k) and len(token) > len(k)), None)
+    if kind is None:
         raise SlackError("invalid_auth")
+    wanted = "xapp-" if method in APP_TOKEN_METHODS else "xoxb-"
+    if kind != wanted:
+        raise SlackError("not_allowed_token_type")
+    if kind == "xapp-" and header is None:
+        raise SlackError("not_authed")
+
+
+_TOKEN_KINDS: Final = ("xoxb-", "xapp-")
 
 
 async def _read_args(request: web.Request) -> tuple[dict[str, Any], str | None]:
@@ -224,6 +250,7 @@ async def _calls(request: web.Request) -> web.Response:
 
 async def _reset(request: web.Request) -> web.Response:
     request.app[STATE].reset()
+    request.app[SOCKETS].forget()
     return web.json_response({"reset": True})
 
 
@@ -259,6 +286,11 @@ class RunningEmulator:
         """What ``AsyncWebClient(base_url=...)`` takes: ``<base_url>/api/``."""
         return f"{self.base_url}/api/"
 
+    @property
+    def sockets(self) -> SocketHub:
+        """Socket Mode connections and the envelopes pushed through them."""
+        return self.app[SOCKETS]
+
 
 @asynccontextmanager
 async def running_slack_emulator(
@@ -290,6 +322,7 @@ async def serve_forever(port: int, host: str = "127.0.0.1") -> None:
         sys.stdout.write(
             f"Slack Web API emulator for team {TEAM_ID}\n"
             f"  AsyncWebClient(base_url={emulator.api_url!r}, token='xoxb-…')\n"
+            "  Socket Mode: apps.connections.open with any app token 'xapp-…'\n"
             f"  admin: {emulator.base_url}/__emulator/calls | reset | ratelimit\n"
             "Press Ctrl-C to stop.\n"
         )

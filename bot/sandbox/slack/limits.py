@@ -28,7 +28,7 @@ class Limits:
 
     message_text: int = 40_000  # D-PM (chat.* answer msg_too_long beyond this)
     message_blocks: int = 50  # D-BLK
-    modal_blocks: int = 100  # D-BLK, D-MODAL
+    modal_blocks: int = 100  # D-BLK, D-MODAL (Home tabs too)
     section_text: int = 3_000  # S-SRC SectionBlock
     section_fields: int = 10  # S-SRC
     section_field_text: int = 2_000  # S-SRC

@@ -1,7 +1,9 @@
-"""What Slack sends to a bot: slash command forms and interaction payloads (pure builders).
+"""What Slack sends to a bot: slash command forms, interaction payloads and Events API
+callbacks (pure builders).
 
 Shapes follow Slack's payload reference and bolt-python's scenario tests; every payload
-names the seeded team and app, so Bolt's single-team authorization accepts it.
+names the seeded team and app, so Bolt's single-team authorization accepts it. The same
+payloads travel as HTTP bodies or, in Socket Mode, inside envelopes.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from typing import Any, Final
 from bot.sandbox.slack.errors import DriverError
 from bot.sandbox.slack.models import Json, Message, View
 from bot.sandbox.slack.render import Button, buttons
-from bot.sandbox.slack.seed import APP_ID, TEAM_DOMAIN, TEAM_ID, Channel, User
+from bot.sandbox.slack.seed import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, Channel, User
 
 __all__ = [
     "VERIFICATION_TOKEN",
+    "app_home_opened",
     "block_actions",
     "command_form",
+    "event_callback",
     "find_button",
     "state_values",
     "view_submission",
@@ -132,6 +136,45 @@ def _action(button: Button) -> Json:
     if button.style is not None:
         action["style"] = button.style
     return action
+
+
+def event_callback(event: Json, *, event_id: str, event_time: int) -> Json:
+    """An Events API delivery wrapping ``event`` (the bot is the authorized installation)."""
+    return {
+        "token": VERIFICATION_TOKEN,
+        "team_id": TEAM_ID,
+        "context_team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": event_time,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-{event.get('type')}-{TEAM_ID}-{event.get('channel', '')}",
+    }
+
+
+def app_home_opened(*, user: User, channel: Channel, event_ts: str, view: View | None) -> Json:
+    """The ``app_home_opened`` event for the Home tab; it carries the view once one exists."""
+    event: Json = {
+        "type": "app_home_opened",
+        "user": user.id,
+        "channel": channel.id,
+        "tab": "home",
+        "event_ts": event_ts,
+    }
+    if view is not None:
+        event["view"] = view.as_json()
+    return event
 
 
 def view_submission(*, user: User, view: View, trigger_id: str) -> Json:

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from bot.sandbox.slack.models import Json, Message, View
@@ -77,12 +78,18 @@ def _button(element: Json, block_id: str) -> Button:
 
 
 def mrkdwn_to_text(text: str, users: Mapping[str, str]) -> str:
-    """``<@U1>`` → ``@name``, ``<url|label>`` → ``label``, ``<#C1|x>`` → ``#x``; &amp; decoded."""
+    """``<@U1>`` → ``@name``, ``<url|label>`` → ``label``, ``<#C1|x>`` → ``#x``; &amp; decoded.
+
+    A date token ``<!date^1767225600^{date_short_pretty} at {time}|Jan 1>`` shows its
+    fallback text (Slack's clients format it in the reader's time zone).
+    """
     return html.unescape(_LINK.sub(lambda match: _link(match, users), text))
 
 
 def _link(match: re.Match[str], users: Mapping[str, str]) -> str:
     target, label = match.group(1), match.group(2)
+    if target.startswith("!date^"):
+        return label if label is not None else _date_fallback(target)
     if target.startswith("@"):
         return "@" + (users.get(target[1:]) or label or target[1:])
     if target.startswith("#"):
@@ -92,6 +99,14 @@ def _link(match: re.Match[str], users: Mapping[str, str]) -> str:
     if target.startswith("!"):
         return "@" + target[1:]
     return label or target
+
+
+def _date_fallback(target: str) -> str:
+    """A date token without fallback text (Slack requires one): its time in UTC."""
+    stamp = target.split("^")[1]
+    if not stamp.lstrip("-").isdigit():
+        return target
+    return datetime.fromtimestamp(int(stamp), UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def render_message(
@@ -116,8 +131,13 @@ def _author(message: Message, users: Mapping[str, str]) -> str:
 
 
 def render_view(view: View, *, users: Mapping[str, str], color: bool = False) -> str:
-    """A modal as text: title, blocks with input fields and their errors, then submit/close."""
+    """A modal as text: title, blocks with input fields and their errors, then submit/close.
+
+    A Home tab has no title or buttons of its own: ``┌ Home ┐`` and its blocks.
+    """
     renderer = _Renderer(users, color, view.errors, view.values)
+    if view.payload.get("type") == "home":
+        return "\n".join(["┌ Home ┐", *renderer.blocks(view.blocks)])
     lines = [f"┌ {view.title} ┐", *renderer.blocks(view.blocks), _footer(view.payload)]
     return "\n".join(line for line in lines if line)
 

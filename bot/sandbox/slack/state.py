@@ -1,9 +1,9 @@
 """The emulator's memory and its Python API for tests and the shell (no aiohttp here).
 
 The Web API methods (:mod:`chat`, :mod:`views`, :mod:`directory`, :mod:`files`,
-:mod:`responses`) change this state; tests read it back with ``messages()``, ``replies()``,
-``ephemerals()``, ``views()``, ``files``/``files_in()``, ``calls()`` and wait on it with
-``wait_for()``.
+:mod:`responses`, :mod:`sockets`) change this state; tests read it back with ``messages()``,
+``replies()``, ``ephemerals()``, ``views()``, ``home()``, ``files``/``files_in()``,
+``calls()`` and wait on it with ``wait_for()``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class EmulatorState:
         self._messages: dict[tuple[str, str], Message] = {}
         self._ephemerals: dict[str, Message] = {}
         self._views: dict[str, View] = {}
+        self._homes: dict[str, View] = {}
+        self._socket_tickets: dict[str, float] = {}
         self._triggers: dict[str, Trigger] = {}
         self._response_urls: dict[str, ResponseUrl] = {}
         self._responses: list[ResponsePost] = []
@@ -114,6 +116,14 @@ class EmulatorState:
         stack = self.views(user, open_only=True)
         return stack[-1] if stack else None
 
+    def home(self, user: str) -> View | None:
+        """The Home tab the bot last published for ``user`` (``views.publish``), if any."""
+        return self._homes.get(user)
+
+    def homes(self) -> list[View]:
+        """Every published Home tab, in the order they were first published."""
+        return list(self._homes.values())
+
     @property
     def files(self) -> list[File]:
         """Files shared by ``files.completeUploadExternal``, oldest first."""
@@ -153,6 +163,16 @@ class EmulatorState:
     def response_url(self, token: str) -> ResponseUrl | None:
         """What a response URL token was issued for."""
         return self._response_urls.get(token)
+
+    def issue_socket_ticket(self) -> str:
+        """A ticket for one Socket Mode connection (what ``apps.connections.open`` hands out)."""
+        ticket = secrets.token_urlsafe(16)
+        self._socket_tickets[ticket] = self.clock()
+        return ticket
+
+    def take_socket_ticket(self, ticket: str) -> bool:
+        """Use up a Socket Mode ticket: True once per ticket that was issued."""
+        return self._socket_tickets.pop(ticket, None) is not None
 
     def take_trigger(self, trigger_id: object) -> Trigger:
         """Exchange a trigger_id (single use, ``trigger_ttl_seconds`` old at most)."""
@@ -234,6 +254,11 @@ class EmulatorState:
     def add_view(self, view: View) -> View:
         """Store a view."""
         self._views[view.id] = view
+        return view
+
+    def add_home(self, view: View) -> View:
+        """Store a user's (first) published Home tab."""
+        self._homes[view.user] = view
         return view
 
     def add_file(self, file: File) -> File:

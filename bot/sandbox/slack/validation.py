@@ -49,29 +49,43 @@ def check_message_blocks(blocks: object) -> list[str]:
     return checker.problems
 
 
-def check_view(view: object) -> list[str]:
-    """Problems with a modal view object (empty when Slack would accept it)."""
+def check_view(view: object, *, surface: str = "modal") -> list[str]:
+    """Problems with a view object (empty when Slack would accept it).
+
+    ``surface`` is ``modal`` (views.open / push / update) or ``home`` (views.publish).
+    """
     checker = _Checker()
     if not isinstance(view, dict):
         checker.fail("/view", "must be an object")
         return checker.problems
-    _view(checker, view, "/view")
+    _VIEW_CHECKS[surface](checker, view, "/view")
     return checker.problems
 
 
-def _view(c: _Checker, view: Json, p: str) -> None:
+def _modal(c: _Checker, view: Json, p: str) -> None:
     if view.get("type") != "modal":
-        c.fail(f"{p}/type", "must be 'modal' (views.publish is not emulated)")
+        c.fail(f"{p}/type", "must be 'modal' (a Home tab is published with views.publish)")
     _text(c, view.get("title"), f"{p}/title", LIMITS.modal_title, plain=True)
     _text(c, view.get("submit"), f"{p}/submit", LIMITS.modal_submit, plain=True, required=False)
     _text(c, view.get("close"), f"{p}/close", LIMITS.modal_close, plain=True, required=False)
+    _view_fields(c, view, p)
+    if _has_input(view.get("blocks")) and view.get("submit") is None:
+        c.fail(p, "must provide a submit property when an input block is present")
+
+
+def _home(c: _Checker, view: Json, p: str) -> None:
+    """A Home tab: type, blocks and the optional ids; no title, submit or close to check."""
+    if view.get("type") != "home":
+        c.fail(f"{p}/type", "must be 'home' (modals are opened with views.open)")
+    _view_fields(c, view, p)
+
+
+def _view_fields(c: _Checker, view: Json, p: str) -> None:
+    """What modals and Home tabs share: metadata, ids and up to 100 blocks."""
     _string(c, view, "private_metadata", p, LIMITS.private_metadata)
     _string(c, view, "callback_id", p, LIMITS.callback_id)
     _string(c, view, "external_id", p, LIMITS.external_id)
-    blocks = view.get("blocks")
-    _blocks(c, blocks, f"{p}/blocks", LIMITS.modal_blocks)
-    if _has_input(blocks) and view.get("submit") is None:
-        c.fail(p, "must provide a submit property when an input block is present")
+    _blocks(c, view.get("blocks"), f"{p}/blocks", LIMITS.modal_blocks)
 
 
 def _has_input(blocks: object) -> bool:
@@ -314,6 +328,7 @@ def _no_more(c: _Checker, element: Json, p: str) -> None:
 
 
 _Check = Callable[[_Checker, Json, str], None]
+_VIEW_CHECKS: Final[Mapping[str, _Check]] = {"modal": _modal, "home": _home}
 _BLOCK_CHECKS: Final[Mapping[str, _Check]] = {
     "section": _section,
     "header": _header,

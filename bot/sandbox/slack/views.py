@@ -1,7 +1,10 @@
-"""Modals: ``views.open``/``views.push``/``views.update`` and the ``view_submission`` ack.
+"""Views: modals (``views.open``/``views.push``/``views.update`` and the ``view_submission``
+ack) and Home tabs (``views.publish``).
 
 Trigger rules (single use, ``trigger_ttl_seconds``) live in :meth:`EmulatorState.take_trigger`;
 view shape rules in :mod:`validation`; the stack holds at most ``LIMITS.view_stack`` views.
+A Home tab needs no trigger: it is one view per user, replaced by each publish (same id, new
+hash), and never part of a modal stack.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ __all__ = [
     "apply_submission_ack",
     "input_block_ids",
     "open_view",
+    "publish_view",
     "push_view",
     "update_view",
 ]
@@ -58,6 +62,27 @@ def update_view(state: EmulatorState, args: Args) -> Json:
         raise SlackError("hash_conflict")
     _replace(state, view, payload)
     return {"view": view.as_json()}
+
+
+def publish_view(state: EmulatorState, args: Args) -> Json:
+    """Publish a user's Home tab (replacing the last one); ``hash`` guards races."""
+    user = string_arg(args, "user_id")
+    if user is None:
+        raise SlackError("invalid_arguments", ["[ERROR] missing required field: user_id"])
+    known = state.workspace.users.get(user)
+    if known is None or known.is_bot:
+        raise SlackError("invalid_arguments", ["invalid `user_id`"])
+    current = state.home(user)
+    payload = _view_arg(state, args.get("view"), replacing=current, surface="home")
+    expected = string_arg(args, "hash")
+    if expected is not None and current is not None and expected != current.hash:
+        raise SlackError("hash_conflict")
+    if current is None:
+        view_id = state.new_id("V")
+        current = state.add_home(View(view_id, user, payload, _hash(state), view_id))
+    else:
+        _replace(state, current, payload)
+    return {"view": current.as_json()}
 
 
 def input_block_ids(view: View) -> list[str]:
@@ -151,12 +176,14 @@ def _ack_view(state: EmulatorState, data: Json, replacing: View | None = None) -
         raise InvalidAck(f"response_action {data.get('response_action')!r}: {exc}") from None
 
 
-def _view_arg(state: EmulatorState, raw: object, replacing: View | None = None) -> Json:
+def _view_arg(
+    state: EmulatorState, raw: object, replacing: View | None = None, surface: str = "modal"
+) -> Json:
     """The validated view object, with generated ids filled in."""
     if raw is None:
         raise SlackError("invalid_arguments", ["[ERROR] missing required field: view"])
     view = json_arg(raw, "invalid_arguments")
-    problems = check_view(view)
+    problems = check_view(view, surface=surface)
     if problems or not isinstance(view, dict):
         raise SlackError("invalid_arguments", problems)
     if len(json.dumps(view).encode()) > LIMITS.view_bytes:
@@ -170,7 +197,7 @@ def _require_unique_external_id(
 ) -> None:
     if not external_id:
         return
-    for view in state.views():
+    for view in [*state.views(), *state.homes()]:
         if view.external_id == external_id and view is not replacing:
             raise SlackError("duplicate_external_id")
 
