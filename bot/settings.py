@@ -157,7 +157,7 @@ def missing_credentials(settings: Settings, *, socket_mode: bool) -> list[str]:
             ]
     return [
         f"{name} is {'not set' if not _text(value) else 'still a placeholder'}: set it in the "
-        "environment or .env (see README, Configuration)."
+        "environment, .env or a secrets file (see README, Configuration)."
         for name, value in needed
         if is_placeholder(value)
     ]
