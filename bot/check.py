@@ -132,7 +132,7 @@ def policy_finding(path: Path) -> Finding:
     return Finding(
         "policy",
         True,
-        f"{path}: {roles} roles, {members} entries ({len(policy.groups())} user groups); "
+        f"{path}: {roles} roles, {members} members ({len(policy.groups())} user groups); "
         f"{channels}; approval for {approval}",
     )
 
