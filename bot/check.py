@@ -174,8 +174,8 @@ async def capillary_finding(settings: Settings) -> Finding:
     """``GET /v1.1/coupon/series`` with no id: lists series, changes nothing."""
     where = _where_capillary(settings.capillary)
     try:
-        async with capillary_client(settings) as client:
-            series = await client.list_series()
+        async with capillary_client(settings) as capillary:
+            series = await capillary.list_series()
     except CapillaryError as error:
         return Finding("Capillary", False, f"{SERIES_PATH} at {where} failed: {_explain(error)}")
     except httpx.InvalidURL as error:
