@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
         "--verify", action="store_true", help="walk the hash chain; exit 1 if broken"
     )
     audit.add_argument("--database", type=Path, default=None, help="default COUPON_BOT_DATABASE")
+    check = commands.add_parser(
+        "check",
+        help="validate settings and policy; with credentials, ping Slack and Capillary",
+        description="Check what serve needs, one line each (✓/✗): credentials, the policy "
+        "file, the database (created and migrated if need be), Slack's auth.test and "
+        "Capillary's GET /v1.1/coupon/series (which changes nothing). Exit 1 on a problem.",
+    )
+    check.add_argument(
+        "--socket-mode", action="store_true", help="check for Socket Mode (SLACK_APP_TOKEN)"
+    )
     return parser
 
 
@@ -77,12 +87,20 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from bot.check import invalid_settings
     from bot.logs import configure_logging
     from bot.policy import PolicyError, load_policy
     from bot.server import serve_http, serve_socket_mode
     from bot.settings import load_settings, missing_credentials
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as error:
+        for finding in invalid_settings(error):
+            print(f"coupon-bot: {finding.detail}", file=sys.stderr)
+        return 2
     if args.port is not None:
         settings.bot.port = args.port
     problems = missing_credentials(settings, socket_mode=args.socket_mode)
@@ -126,6 +144,23 @@ def _run_audit(args: argparse.Namespace) -> int:
     return code
 
 
+def _run_check(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from bot.check import invalid_settings, run_checks
+    from bot.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except ValidationError as error:
+        findings = invalid_settings(error)
+    else:
+        findings = asyncio.run(run_checks(settings, socket_mode=args.socket_mode))
+    for finding in findings:
+        print(finding.line)
+    return 0 if all(finding.ok for finding in findings) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -134,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _run_serve,
         "audit": _run_audit,
         "shell": _run_shell,
+        "check": _run_check,
     }
     return handlers[args.command](args)
 

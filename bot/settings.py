@@ -3,10 +3,16 @@
 Credentials are ``SecretStr`` and are unwrapped only where clients are built. Nothing is read
 at import time: call :func:`load_settings` at startup; tests build settings explicitly with
 ``_env_file=None``.
+
+Any setting can also come from a file named like its variable in a secrets directory
+(``/run/secrets/SLACK_BOT_TOKEN``, as Docker and Kubernetes mount secrets); the directory is
+``COUPON_BOT_SECRETS_DIR`` (default ``/run/secrets``, skipped when absent). The environment
+and ``.env`` win over those files.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -22,9 +28,12 @@ __all__ = [
     "is_placeholder",
     "load_settings",
     "missing_credentials",
+    "secrets_dir",
 ]
 
 SANDBOX = "sandbox"
+SECRETS_DIR_VARIABLE = "COUPON_BOT_SECRETS_DIR"
+DEFAULT_SECRETS_DIR = Path("/run/secrets")
 _PLACEHOLDER_MARKS = ("changeme", "your-")
 
 
@@ -107,12 +116,21 @@ class Settings(BaseModel):
     bot: BotSettings
 
 
+def secrets_dir() -> Path | None:
+    """The secrets directory in use: ``COUPON_BOT_SECRETS_DIR`` or /run/secrets; None if absent."""
+    path = Path(os.environ.get(SECRETS_DIR_VARIABLE) or DEFAULT_SECRETS_DIR)
+    # pydantic-settings warns about a missing directory; most deployments have none.
+    return path if path.is_dir() else None
+
+
 def load_settings(env_file: Path | None = Path(".env")) -> Settings:
-    """Read every settings class from the environment and ``env_file`` (None: environment only)."""
+    """Read every settings class. First found wins: the environment, then ``env_file``
+    (None: none), then the files in :func:`secrets_dir`."""
+    secrets = secrets_dir()
     return Settings(
-        capillary=CapillarySettings(_env_file=env_file),
-        slack=SlackSettings(_env_file=env_file),
-        bot=BotSettings(_env_file=env_file),
+        capillary=CapillarySettings(_env_file=env_file, _secrets_dir=secrets),
+        slack=SlackSettings(_env_file=env_file, _secrets_dir=secrets),
+        bot=BotSettings(_env_file=env_file, _secrets_dir=secrets),
     )
 
 
@@ -139,7 +157,7 @@ def missing_credentials(settings: Settings, *, socket_mode: bool) -> list[str]:
             ]
     return [
         f"{name} is {'not set' if not _text(value) else 'still a placeholder'}: set it in the "
-        "environment or .env (see README, Configuration)."
+        "environment, .env or a secrets file (see README, Configuration)."
         for name, value in needed
         if is_placeholder(value)
     ]

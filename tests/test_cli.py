@@ -86,6 +86,14 @@ def test_bad_policy_is_one_clear_line(tmp_path: Path) -> None:
     assert "policy.toml" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_invalid_setting_is_one_clear_line(tmp_path: Path) -> None:
+    result = serve(tmp_path, COUPON_BOT_LOG_FORMAT="xml-secret-ish")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "coupon-bot: COUPON_BOT_LOG_FORMAT: Input should be 'text' or 'json'."
+    ]
+
+
 @pytest.mark.parametrize(
     ("capillary", "missing"),
     [
