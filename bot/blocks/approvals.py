@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.approvals import Blocked, PreCheck, Request, State, Why
-from bot.blocks.format import day, escape, mention, money, truncate
+from bot.blocks.format import day, escape, lower_first, mention, money, truncate
 from bot.blocks.messages import BUSY_CAPILLARY, people
 from bot.blocks.results import SlackMessage, describe
 from bot.capillary.catalogue import Category
@@ -120,7 +120,7 @@ def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreChec
             return PreCheck(True, f"redeemable now, {left}{worth}")
         case Checked(result=result):
             sentence = result.reason.sentence if result.reason else "Capillary says no."
-            return PreCheck(False, f"this would fail now: {_lower_first(sentence)}")
+            return PreCheck(False, f"this would fail now: {lower_first(sentence)}")
         case SeriesFound(series=series):
             if series.valid_till is not None and series.valid_till < today:
                 return PreCheck(
@@ -137,16 +137,10 @@ def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreChec
             till = f", valid till {day(series.valid_till)}" if series.valid_till else ""
             return PreCheck(True, f"series {series.id}{name} exists{till}")
         case Failed(explanation=explanation) if explanation.category is Category.TRANSIENT:
-            return PreCheck(None, f"couldn't check: {_lower_first(BUSY_CAPILLARY)}")
+            return PreCheck(None, f"couldn't check: {lower_first(BUSY_CAPILLARY)}")
         case Failed(explanation=explanation):
-            return PreCheck(False, f"this would fail now: {_lower_first(explanation.sentence)}")
+            return PreCheck(False, f"this would fail now: {lower_first(explanation.sentence)}")
     return PreCheck(None, "couldn't check")
-
-
-def _lower_first(sentence: str) -> str:
-    if sentence.startswith(("Capillary", "Slack")) or sentence[:2].isupper():
-        return sentence
-    return sentence[:1].lower() + sentence[1:]
 
 
 def _precheck_line(precheck: PreCheck | None) -> str:
@@ -238,9 +232,9 @@ def result_line(outcome: Outcome) -> str:
         case Issued(coupon=coupon):
             return f"✅ Issued coupon {coupon.code}"
         case Failed(explanation=explanation) if explanation.category is Category.TRANSIENT:
-            return f"⚠️ Not done: {_lower_first(BUSY_CAPILLARY)}"
+            return f"⚠️ Not done: {lower_first(BUSY_CAPILLARY)}"
         case Failed(explanation=explanation):
-            return f"❌ Not done: {_lower_first(explanation.sentence)}"
+            return f"❌ Not done: {lower_first(explanation.sentence)}"
         case Unknown(known=Known.HAPPENED):
             return "❓ No clear answer from Capillary, but checking shows it went through."
         case Unknown(known=Known.DID_NOT_HAPPEN):
@@ -427,6 +421,10 @@ def _own_line(request: Request, currency: str) -> str:
     return f"• {escape(describe(request.command, currency))} · {request.state.value}{link}"
 
 
+def _section(title: str, lines: Sequence[str], empty: str) -> list[Block]:
+    return [_md(f"*{title}*"), _md("\n".join(lines)) if lines else _small(empty)]
+
+
 def home_view(
     *,
     may_approve: bool,
@@ -446,18 +444,14 @@ def home_view(
             blocks.append(_md(_list_line(request, currency)))
             blocks.append(_small(_precheck_line(request.precheck)))
         blocks.append(DividerBlock())
-        blocks.append(_md("*Your recent decisions*"))
-        blocks.append(
-            _md("\n".join(_decided_line(r, currency) for r in decided))
-            if decided
-            else _small("You haven't decided any requests yet.")
+        decisions = [_decided_line(r, currency) for r in decided]
+        blocks += _section(
+            "Your recent decisions", decisions, "You haven't decided any requests yet."
         )
         blocks.append(DividerBlock())
-    blocks.append(_md("*Your recent requests*"))
-    blocks.append(
-        _md("\n".join(_own_line(r, currency) for r in own))
-        if own
-        else _small("You haven't asked for any issue or redeem yet.")
+    requests = [_own_line(r, currency) for r in own]
+    blocks += _section(
+        "Your recent requests", requests, "You haven't asked for any issue or redeem yet."
     )
     blocks.append(_small("Approve or reject from the request's thread (its card has the buttons)."))
     return View(type="home", blocks=blocks[:100])

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-__all__ = ["day", "discount", "escape", "mention", "moment", "money", "short_id", "truncate"]
+__all__ = [
+    "day",
+    "discount",
+    "escape",
+    "lower_first",
+    "mention",
+    "moment",
+    "money",
+    "short_id",
+    "truncate",
+]
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -52,3 +62,14 @@ def short_id(request_id: str | None) -> str:
 
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_PROPER_NOUNS = ("Capillary", "Slack")
+
+
+def lower_first(sentence: str) -> str:
+    """``This coupon has expired.`` → ``this coupon has expired.`` (names and acronyms stay),
+    for a sentence that continues another: ``GOOD100 didn't work: this coupon has expired.``"""
+    if sentence[:2].isupper() or sentence.startswith(_PROPER_NOUNS):
+        return sentence
+    return sentence[:1].lower() + sentence[1:]

@@ -21,6 +21,7 @@ from bot.blocks.format import (
     day,
     discount,
     escape,
+    lower_first,
     mention,
     moment,
     money,
@@ -319,7 +320,7 @@ def _explained(
     if explanation is None:
         return SlackMessage(f"❌ {headline}.", (_md(f"❌ {headline}."), _request(None, request_id)))
     return _with_next_step(
-        f"❌ {headline}: {_lower_first(explanation.sentence)}", explanation, request_id
+        f"❌ {headline}: {lower_first(explanation.sentence)}", explanation, request_id
     )
 
 
@@ -335,16 +336,6 @@ def _with_next_step(
         _request(code, request_id, said),
     )
     return SlackMessage(headline, blocks)
-
-
-_PROPER_NOUNS = ("Capillary", "Slack")
-
-
-def _lower_first(sentence: str) -> str:
-    """``This coupon has expired.`` → ``this coupon has expired.`` (names and acronyms stay)."""
-    if sentence[:2].isupper() or sentence.startswith(_PROPER_NOUNS):
-        return sentence
-    return sentence[:1].lower() + sentence[1:]
 
 
 def _unknown(outcome: Unknown) -> SlackMessage:
