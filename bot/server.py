@@ -1,5 +1,9 @@
-"""Serving the app: HTTP mode (aiohttp, ``POST /slack/events``) or Socket Mode, plus the
-wiring ``serve`` and ``shell`` share: settings → policy → Capillary client → app.
+"""Serving the app: HTTP mode (aiohttp, ``POST /slack/events``, ``GET /healthz``,
+``GET /metrics``) or Socket Mode, plus the wiring ``serve`` and ``shell`` share:
+settings → policy → Capillary client → app.
+
+Each incoming request gets a correlation id (:func:`bot.logs.request_context`) that every
+log line of its handling carries, including the work that continues after the ack.
 """
 
 from __future__ import annotations
@@ -7,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -21,8 +25,12 @@ from bot.access import GroupLookup
 from bot.app import Deps, build_app, web_client
 from bot.background import Background
 from bot.capillary.auth import BasicAuth
-from bot.capillary.client import CallObserver, CapillaryClient
+from bot.capillary.breaker import BreakerPolicy, CircuitBreaker
+from bot.capillary.client import CallObserver, CallRecord, CapillaryClient
 from bot.directory import SlackGroupDirectory
+from bot.health import DatabaseProbe, Health
+from bot.logs import request_context
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.policy import load_policy
 from bot.recording import Recorder
 from bot.retention import prune_periodically
@@ -41,34 +49,58 @@ __all__ = [
 ]
 
 EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 DRAIN_SECONDS = 10.0
 log = logging.getLogger("coupon_bot")
 
 
-def web_application(app: AsyncApp, background: Background) -> web.Application:
-    """``POST /slack/events`` → Bolt (signature checked there), ``GET /healthz``."""
+def web_application(
+    app: AsyncApp,
+    background: Background,
+    *,
+    health: Health | None = None,
+    metrics: Metrics | None = None,
+) -> web.Application:
+    """``POST /slack/events`` → Bolt (signature checked there), ``GET /healthz`` and, with
+    ``metrics``, ``GET /metrics``. Without ``health``, ``/healthz`` only says it is up."""
 
     async def events(request: web.Request) -> web.Response:
-        with background.acknowledging():
+        with request_context(), background.acknowledging():
             bolt_response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        if health is None:
+            return web.json_response({"status": "ok"})
+        status, body = await health.report()
+        return web.json_response(body, status=status)
+
+    async def prometheus(request: web.Request) -> web.Response:
+        assert metrics is not None
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     application = web.Application()
     application.router.add_post(EVENTS_PATH, events)
-    application.router.add_get("/healthz", healthz)
+    application.router.add_get(HEALTH_PATH, healthz)
+    if metrics is not None:
+        application.router.add_get(METRICS_PATH, prometheus)
     return application
 
 
 @asynccontextmanager
 async def capillary_client(
-    settings: Settings, observer: CallObserver | None = None
+    settings: Settings,
+    observer: CallObserver | None = None,
+    *,
+    breaker: CircuitBreaker | None = None,
 ) -> AsyncIterator[CapillaryClient]:
     """The configured Capillary, or the built-in sandbox (in this process) for ``sandbox``."""
     if settings.capillary.base_url != SANDBOX:
-        async with CapillaryClient.from_settings(settings.capillary, observer=observer) as client:
+        client = CapillaryClient.from_settings(
+            settings.capillary, observer=observer, breaker=breaker
+        )
+        async with client:
             yield client
         return
     from bot.sandbox.capillary import SANDBOX_PASSWORD, SANDBOX_USERNAME, running_sandbox
@@ -77,7 +109,7 @@ async def capillary_client(
         auth = BasicAuth(SANDBOX_USERNAME, SecretStr(SANDBOX_PASSWORD))
         timeout = settings.capillary.timeout_seconds
         async with CapillaryClient(
-            sandbox.base_url, auth, timeout_seconds=timeout, observer=observer
+            sandbox.base_url, auth, timeout_seconds=timeout, observer=observer, breaker=breaker
         ) as client:
             log.info("Capillary: built-in sandbox at %s", sandbox.base_url)
             yield client
@@ -90,8 +122,17 @@ class RunningBot:
 
 
 @asynccontextmanager
-async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> AsyncIterator[Deps]:
-    """Policy, the audit log, Capillary, one Slack HTTP session and a warm user-group cache.
+async def bot_deps(
+    settings: Settings,
+    *,
+    groups: GroupLookup | None = None,
+    breaker: BreakerPolicy | None = None,
+) -> AsyncIterator[Deps]:
+    """Policy, the audit log, Capillary, one Slack HTTP session and a warm user-group cache,
+    with the health checks and metrics that watch them.
+
+    ``breaker``: when Capillary's circuit opens and for how long (default
+    :class:`BreakerPolicy`).
 
     With ``[audit] retention_days`` set, older audit rows are pruned at start and hourly.
     On exit, in order: work still in flight after acks gets ``DRAIN_SECONDS`` to finish,
@@ -107,12 +148,17 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
                 prune_periodically(audit, policy.audit_retention), name="audit-retention"
             )
             stack.push_async_callback(_cancel, pruning)  # before the audit log stops
-        recorder = Recorder(audit)
+        metrics = Metrics()
+        circuit = CircuitBreaker(breaker)
+        health = Health(DatabaseProbe(connection, settings.bot.database), circuit)
+        metrics.watch_breaker(circuit)
+        recorder = Recorder(audit, meter=metrics)
+        observer = _each(recorder.capillary_call, metrics.capillary_call, health.capillary_call)
         capillary = await stack.enter_async_context(
-            capillary_client(settings, observer=recorder.capillary_call)
+            capillary_client(settings, observer=observer, breaker=circuit)
         )
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        client = web_client(settings.slack, session)
+        client = web_client(settings.slack, session, on_rate_limited=metrics.slack_rate_limited)
         if groups is None and policy.groups():
             directory = SlackGroupDirectory(client)
             await directory.warm()
@@ -125,12 +171,24 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
             currency=settings.bot.currency,
             recorder=recorder,
             audit=audit,
+            metrics=metrics,
+            health=health,
         )
         try:
             yield deps
         finally:
             if not await deps.background.drain(DRAIN_SECONDS):
                 log.warning("stopped with work still in flight after %s s", DRAIN_SECONDS)
+
+
+def _each(*observers: Callable[[CallRecord], None]) -> CallObserver:
+    """One observer that hands every call record to each of ``observers`` in turn."""
+
+    def observe(call: CallRecord) -> None:
+        for observer in observers:
+            observer(call)
+
+    return observe
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -143,12 +201,17 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, *, host: str = "127.0.0.1", groups: GroupLookup | None = None
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    groups: GroupLookup | None = None,
+    breaker: BreakerPolicy | None = None,
 ) -> AsyncIterator[RunningBot]:
     """The bot serving HTTP on ``settings.bot.port`` (0: a free port) until the block ends."""
-    async with bot_deps(settings, groups=groups) as deps:
+    async with bot_deps(settings, groups=groups, breaker=breaker) as deps:
         app = build_app(settings, deps)
-        runner = web.AppRunner(web_application(app, deps.background), access_log=None)
+        served = web_application(app, deps.background, health=deps.health, metrics=deps.metrics)
+        runner = web.AppRunner(served, access_log=None)
         await runner.setup()
         try:
             # Slack sends bursts (a shift starting, an outage): a deep accept queue keeps
@@ -181,10 +244,21 @@ async def serve_http(settings: Settings, host: str) -> None:
 async def serve_socket_mode(settings: Settings) -> None:
     """Connect out to Slack over a WebSocket (no public URL needed)."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.socket_mode.aiohttp import SocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+
+    class CorrelatedHandler(AsyncSocketModeHandler):
+        """Each envelope gets a correlation id, as each HTTP request does."""
+
+        async def handle(  # type: ignore[override]  # slack_bolt narrows it the same way
+            self, client: SocketModeClient, req: SocketModeRequest
+        ) -> None:
+            with request_context():
+                await super().handle(client, req)
 
     token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else ""
     async with bot_deps(settings) as deps:
-        handler = AsyncSocketModeHandler(build_app(settings, deps, socket_mode=True), token)
+        handler = CorrelatedHandler(build_app(settings, deps, socket_mode=True), token)
         await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
         try:
             await _until_stopped()
