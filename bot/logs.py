@@ -16,16 +16,19 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Literal, TextIO
 
 __all__ = [
+    "LIBRARY_FLOORS",
     "CorrelationFilter",
     "JsonFormatter",
+    "LibraryFloors",
     "RequestContext",
     "configure_logging",
     "correlation_id",
@@ -40,7 +43,7 @@ NO_CORRELATION = "-"
 # identifier or a credential can be part of. httpx logs request URLs (Capillary's carry
 # customers in the query string) at INFO; httpcore headers, aiosqlite every statement with
 # its parameters (the audit log's inserts), slack_sdk/slack_bolt/aiohttp bodies at DEBUG.
-LIBRARY_FLOORS = {
+LIBRARY_FLOORS: Mapping[str, int] = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
     "aiosqlite": logging.INFO,
@@ -99,6 +102,25 @@ class CorrelationFilter(logging.Filter):
         return True
 
 
+class LibraryFloors(logging.Filter):
+    """Drops a library's records below its floor (:data:`LIBRARY_FLOORS`).
+
+    Setting the libraries' logger levels is not enough: Bolt copies the root level onto each
+    logger it creates (``slack_bolt.AsyncApp`` …), so at DEBUG it would log ack bodies.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= _floor(record.name)
+
+
+@lru_cache(maxsize=512)
+def _floor(logger_name: str) -> int:
+    for library, floor in LIBRARY_FLOORS.items():
+        if logger_name == library or logger_name.startswith(f"{library}."):
+            return floor
+    return logging.NOTSET
+
+
 class JsonFormatter(logging.Formatter):
     """``{"at": …, "level": …, "logger": …, "message": …, "correlation_id": …, "exc": …}``."""
 
@@ -127,6 +149,7 @@ def configure_logging(
     handler = logging.StreamHandler(stream)
     formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     handler.setFormatter(formatter)
+    handler.addFilter(LibraryFloors())
     handler.addFilter(CorrelationFilter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for name, floor in LIBRARY_FLOORS.items():

@@ -6,11 +6,13 @@ to (actor, channel, thread) travels with them in a context variable set for the 
 of the conversation.
 
 An optional :class:`CommandMeter` (the metrics) hears how each command ended, alongside
-the audit row: refused, ok, failed or unknown.
+the audit row: refused, ok, failed or unknown. Each end and each Capillary call is also a
+log line (INFO and DEBUG), which names the actor and channel but never the customer.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -83,6 +85,7 @@ def scene_of(command: Command, actor: str, channel: str, team: str | None = None
     return replace(scene, customer_kind=who.kind.value, customer=who.value)
 
 
+log = logging.getLogger(__name__)
 _current: ContextVar[Scene | None] = ContextVar("coupon_bot_scene", default=None)
 _CALL_OUTCOMES = {
     "ok": AuditOutcome.OK,
@@ -150,6 +153,16 @@ class Recorder:
     def capillary_call(self, call: CallRecord) -> None:
         """The Capillary client's observer: one row per HTTP attempt."""
         scene = _current.get() or Scene(actor="", channel="", verb="")
+        log.debug(
+            "Capillary %s %s attempt %d: HTTP %s, code %s, %.0f ms, request id %s",
+            call.method,
+            call.endpoint,
+            call.attempt,
+            call.http_status,
+            call.code,
+            call.latency_ms,
+            call.request_id,
+        )
         self._emit(
             scene,
             AuditEventKind.CAPILLARY_CALL,
@@ -162,6 +175,7 @@ class Recorder:
         )
 
     def _ended(self, scene: Scene, outcome: AuditOutcome) -> None:
+        log.info("%s by %s in %s: %s", scene.verb, scene.actor, scene.channel, outcome.value)
         if self._meter is not None:
             self._meter.command_ended(scene.verb, outcome.value)
 

@@ -34,7 +34,8 @@ def restore_logging() -> Iterator[None]:
     """configure_logging changes process-wide state: put it back for the next tests."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in LIBRARY_FLOORS}
+    names = [*LIBRARY_FLOORS, "slack_bolt.AsyncApp"]
+    levels = {name: logging.getLogger(name).level for name in names}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
@@ -118,12 +119,25 @@ async def test_work_after_the_ack_keeps_its_requests_id() -> None:
 
 @pytest.mark.usefixtures("restore_logging")
 def test_chatty_libraries_are_held_at_their_floor_even_at_debug() -> None:
-    configure_logging("text", logging.DEBUG, stream=io.StringIO())
-    assert logging.getLogger().level == logging.DEBUG
-    assert logging.getLogger("coupon_bot").getEffectiveLevel() == logging.DEBUG
+    stream = io.StringIO()
+    configure_logging("text", logging.DEBUG, stream=stream)
     assert logging.getLogger("httpx").level == logging.WARNING
-    assert logging.getLogger("aiosqlite").level == logging.INFO
     assert logging.getLogger("slack_sdk.web.async_base_client").getEffectiveLevel() == logging.INFO
+    # Bolt gives its loggers the root's level (DEBUG here) when an app is built.
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    bolt.setLevel(logging.DEBUG)
+    bolt.debug("ack body: +919876543210")
+    bolt.info("bolt info")
+    logging.getLogger("httpx").warning("httpx warning")
+    logging.getLogger("httpxtra").debug("another library, not held")
+    log.debug("ours at debug")
+    shown = [line.split(" ", 3)[-1] for line in lines(stream)]
+    assert shown == [
+        "slack_bolt.AsyncApp [-]: bolt info",
+        "httpx [-]: httpx warning",
+        "httpxtra [-]: another library, not held",
+        "coupon_bot.test [-]: ours at debug",
+    ]
 
 
 @pytest.fixture
