@@ -3,8 +3,10 @@ real Slack emulator."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -157,3 +159,14 @@ async def test_slack_429s_are_counted_and_still_waited_out(emulator: RunningEmul
     assert posted["ok"] is True
     assert [c.status for c in emulator.state.calls("chat.postMessage")] == [429, 429, 200]
     assert sample(metrics, "coupon_bot_slack_rate_limited_total", method="chat.postMessage") == 2
+
+
+def test_the_readme_lists_every_metric() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    listed = set(re.findall(r"`(coupon_bot_\w+)`", readme))
+    exposed = {
+        family.name + ("_total" if family.type == "counter" else "")
+        for family in Metrics().registry.collect()
+        if family.name.startswith("coupon_bot_")
+    }
+    assert listed == exposed
