@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -76,16 +76,19 @@ def web_application(
         status, body = await health.report()
         return web.json_response(body, status=status)
 
-    async def prometheus(request: web.Request) -> web.Response:
-        assert metrics is not None
-        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
-
     application = web.Application()
     application.router.add_post(EVENTS_PATH, events)
     application.router.add_get(HEALTH_PATH, healthz)
     if metrics is not None:
-        application.router.add_get(METRICS_PATH, prometheus)
+        application.router.add_get(METRICS_PATH, _prometheus(metrics))
     return application
+
+
+def _prometheus(metrics: Metrics) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def scrape(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
+    return scrape
 
 
 @asynccontextmanager
