@@ -5,6 +5,7 @@ No module-level app: tests, ``serve`` and ``shell`` each build their own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -13,6 +14,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access, GroupLookup
@@ -21,6 +25,8 @@ from bot.background import Background
 from bot.conversation import AuditReader, Conversation
 from bot.directory import SlackGroupDirectory
 from bot.errors import error_exit
+from bot.health import Health
+from bot.metrics import Metrics
 from bot.policy import Policy
 from bot.recording import Recorder
 from bot.runtime import Runtime
@@ -29,7 +35,7 @@ from bot.settings import Settings, SlackSettings
 from bot.storage.approvals import ApprovalStore
 from handlers import actions, commands, events, views
 
-__all__ = ["Deps", "build_app", "build_runtime", "web_client"]
+__all__ = ["CountedRateLimitHandler", "Deps", "build_app", "build_runtime", "web_client"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,24 +59,57 @@ class Deps:
     audit: AuditReader | None = None
     #: Where work after the ack runs (tracked, so shutdown can wait for it).
     background: Background = field(default_factory=Background)
+    #: What ``GET /metrics`` shows; None: no metrics endpoint.
+    metrics: Metrics | None = None
+    #: What ``GET /healthz`` checks; None: it answers ``ok`` with no details.
+    health: Health | None = None
+
+
+class CountedRateLimitHandler(AsyncRateLimitErrorRetryHandler):
+    """Waits out Slack's 429s like its parent, and tells ``on_429`` the method of each one
+    (including the last, which is not retried)."""
+
+    def __init__(self, on_429: Callable[[str], None], max_retry_count: int = 5):
+        super().__init__(max_retry_count=max_retry_count)
+        self._on_429 = on_429
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            self._on_429(request.url.rstrip("/").rsplit("/", 1)[-1])
+        return await super().can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def web_client(
-    slack: SlackSettings, session: aiohttp.ClientSession | None = None
+    slack: SlackSettings,
+    session: aiohttp.ClientSession | None = None,
+    *,
+    on_rate_limited: Callable[[str], None] | None = None,
 ) -> AsyncWebClient:
     """The Web API client: 429s are waited out (Retry-After), connection errors retried once.
 
     Pass one ``session`` for the process: without it slack_sdk opens a new one per call.
+    ``on_rate_limited`` hears the API method of every 429 (metrics).
     """
     token = slack.bot_token.get_secret_value() if slack.bot_token else None
+    rate_limits: AsyncRateLimitErrorRetryHandler = (
+        AsyncRateLimitErrorRetryHandler(max_retry_count=5)
+        if on_rate_limited is None
+        else CountedRateLimitHandler(on_rate_limited, max_retry_count=5)
+    )
     return AsyncWebClient(
         token=token,
         base_url=slack.api_url,
         session=session,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-        ],
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1), rate_limits],
     )
 
 

@@ -1,14 +1,15 @@
 """The single error exit: any exception a listener or middleware raises ends here.
 
 Known errors become a sentence for the user; anything else becomes a short correlation id
-that the user can quote and that is logged with the traceback. The user is told once:
-as the ack's body if nothing was acknowledged yet, else as an ephemeral message.
+that the user can quote and that is logged with the traceback. It is the id of the request
+being handled when there is one (:mod:`bot.logs`), so it finds every line of that command.
+The user is told once: as the ack's body if nothing was acknowledged yet, else as an
+ephemeral message.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -20,6 +21,7 @@ from bot.blocks.messages import NOT_IN_CHANNEL, internal_error
 from bot.capillary.errors import CapillaryError
 from bot.capillary.identifiers import InvalidInputError
 from bot.commands import UsageError
+from bot.logs import correlation_id, new_correlation_id
 
 __all__ = ["error_exit", "explain"]
 
@@ -51,7 +53,7 @@ async def error_exit(
     """Bolt's ``app.error`` handler."""
     text = explain(error)
     if text is None:
-        correlation = secrets.token_hex(4)
+        correlation = correlation_id() or new_correlation_id()
         log.error("unexpected error [%s] on %s", correlation, _kind(body), exc_info=error)
         text = internal_error(correlation)
     else:

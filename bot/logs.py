@@ -1,17 +1,128 @@
-"""Logging setup: plain text for people, or one JSON object per line for log shippers."""
+"""Logging setup: plain text for people, or one JSON object per line for log shippers.
+
+Every line logged while a Slack request is handled carries that request's correlation id,
+including lines from the work that continues after the ack (``asyncio`` tasks copy the
+context they are created in). The id is the one the error exit shows a user for an
+unexpected error, so a user quoting it finds every line of their command.
+
+Libraries that log URLs, bodies or SQL parameters (Capillary URLs carry customer
+identifiers in their query strings; the audit log's inserts carry them as parameters) are
+held above the levels where they do, whatever the level asked for (:data:`LIBRARY_FLOORS`).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, TextIO
 
-__all__ = ["JsonFormatter", "configure_logging"]
+__all__ = [
+    "LIBRARY_FLOORS",
+    "CorrelationFilter",
+    "JsonFormatter",
+    "LibraryFloors",
+    "RequestContext",
+    "configure_logging",
+    "correlation_id",
+    "current_request",
+    "new_correlation_id",
+    "request_context",
+]
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s]: %(message)s"
+NO_CORRELATION = "-"
+# The lowest level each library may log at: below it, each logs something a customer
+# identifier or a credential can be part of. httpx logs request URLs (Capillary's carry
+# customers in the query string) at INFO; httpcore headers, aiosqlite every statement with
+# its parameters (the audit log's inserts), slack_sdk/slack_bolt/aiohttp bodies at DEBUG.
+LIBRARY_FLOORS: Mapping[str, int] = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "slack_sdk": logging.INFO,
+    "slack_bolt": logging.INFO,
+    "aiohttp": logging.INFO,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """The request being handled: its correlation id and when it arrived."""
+
+    correlation_id: str
+    started: float = field(default_factory=time.perf_counter)
+
+    def elapsed(self) -> float:
+        """Seconds since the request arrived."""
+        return time.perf_counter() - self.started
+
+
+_request: ContextVar[RequestContext | None] = ContextVar("coupon_bot_request", default=None)
+
+
+def new_correlation_id() -> str:
+    """Short enough for a user to read out, random enough not to collide in a day's logs."""
+    return secrets.token_hex(4)
+
+
+@contextmanager
+def request_context(correlation: str | None = None) -> Iterator[RequestContext]:
+    """Everything inside (and every task started inside) belongs to one request."""
+    context = RequestContext(correlation or new_correlation_id())
+    token = _request.set(context)
+    try:
+        yield context
+    finally:
+        _request.reset(token)
+
+
+def current_request() -> RequestContext | None:
+    return _request.get()
+
+
+def correlation_id() -> str | None:
+    """The correlation id of the request being handled, if any."""
+    context = _request.get()
+    return context.correlation_id if context is not None else None
+
+
+class CorrelationFilter(logging.Filter):
+    """Adds ``correlation_id`` to every record (``-`` outside a request); drops nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = correlation_id() or NO_CORRELATION
+        return True
+
+
+class LibraryFloors(logging.Filter):
+    """Drops a library's records below its floor (:data:`LIBRARY_FLOORS`).
+
+    Setting the libraries' logger levels is not enough: Bolt copies the root level onto each
+    logger it creates (``slack_bolt.AsyncApp`` …), so at DEBUG it would log ack bodies.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= _floor(record.name)
+
+
+@lru_cache(maxsize=512)
+def _floor(logger_name: str) -> int:
+    for library, floor in LIBRARY_FLOORS.items():
+        if logger_name == library or logger_name.startswith(f"{library}."):
+            return floor
+    return logging.NOTSET
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"at": …, "level": …, "logger": …, "message": …, "exc": …}`` per line."""
+    """``{"at": …, "level": …, "logger": …, "message": …, "correlation_id": …, "exc": …}``."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -20,18 +131,27 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        correlation = getattr(record, "correlation_id", NO_CORRELATION)
+        if correlation != NO_CORRELATION:
+            entry["correlation_id"] = correlation
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(log_format: Literal["text", "json"], level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter()
-        if log_format == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+def configure_logging(
+    log_format: Literal["text", "json"],
+    level: int = logging.INFO,
+    *,
+    stream: TextIO | None = None,
+) -> logging.Handler:
+    """Log to ``stream`` (stderr) in ``log_format``; returns the handler installed on root."""
+    handler = logging.StreamHandler(stream)
+    formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(formatter)
+    handler.addFilter(LibraryFloors())
+    handler.addFilter(CorrelationFilter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    # httpx logs every request URL at INFO, and Capillary URLs carry customer identifiers.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name, floor in LIBRARY_FLOORS.items():
+        logging.getLogger(name).setLevel(max(level, floor))
+    return handler

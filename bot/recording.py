@@ -4,10 +4,15 @@ Recording never waits (the sink queues; one writer task commits), so it is safe 
 ack path. Capillary calls are recorded by the client's observer; the command they belong
 to (actor, channel, thread) travels with them in a context variable set for the duration
 of the conversation.
+
+An optional :class:`CommandMeter` (the metrics) hears how each command ended, alongside
+the audit row: refused, ok, failed or unknown. Each end and each Capillary call is also a
+log line (INFO and DEBUG), which names the actor and channel but never the customer.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,13 +35,19 @@ from bot.service import (
     Unknown,
 )
 
-__all__ = ["AuditSink", "Recorder", "Scene", "scene_of"]
+__all__ = ["AuditSink", "CommandMeter", "Recorder", "Scene", "scene_of"]
 
 
 class AuditSink(Protocol):
     """Where events go (:class:`bot.storage.AuditLog`): ``record`` must not block."""
 
     def record(self, event: AuditEvent) -> None: ...
+
+
+class CommandMeter(Protocol):
+    """Hears how each command ended (:class:`bot.metrics.Metrics`); must not block."""
+
+    def command_ended(self, verb: str, outcome: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +86,7 @@ def scene_of(command: Command, actor: str, channel: str, team: str | None = None
     return replace(scene, customer_kind=who.kind.value, customer=who.value)
 
 
+log = logging.getLogger(__name__)
 _current: ContextVar[Scene | None] = ContextVar("coupon_bot_scene", default=None)
 _APPROVAL_EVENTS = frozenset(
     {
@@ -94,9 +106,16 @@ _CALL_OUTCOMES = {
 class Recorder:
     """Turns what happens into :class:`AuditEvent` rows."""
 
-    def __init__(self, sink: AuditSink, *, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        sink: AuditSink,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        meter: CommandMeter | None = None,
+    ):
         self._sink = sink
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._meter = meter
 
     def received(self, scene: Scene, refused_because: str | None = None) -> None:
         """A command as it arrived: accepted (``command``) or refused, with the reason."""
@@ -105,22 +124,26 @@ class Recorder:
         else:
             detail = refused_because
             self._emit(scene, AuditEventKind.REFUSED, outcome=AuditOutcome.REFUSED, detail=detail)
+            self._ended(scene, AuditOutcome.REFUSED)
 
     def outcome(self, scene: Scene, outcome: Outcome) -> None:
         """The end of a command: its status, and Capillary's verdict when there was one."""
         code, message, request_id = _verdict(outcome)
+        ended = AuditOutcome(outcome.status.value)
         self._emit(
             scene,
             AuditEventKind.OUTCOME,
-            outcome=AuditOutcome(outcome.status.value),
+            outcome=ended,
             capillary_code=code,
             capillary_message=message,
             capillary_request_id=request_id,
         )
+        self._ended(scene, ended)
 
     def failed(self, scene: Scene) -> None:
         """An unexpected failure mid-command: Capillary may have acted, so ``unknown``."""
         self._emit(scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.UNKNOWN)
+        self._ended(scene, AuditOutcome.UNKNOWN)
 
     def approval(self, scene: Scene, kind: AuditEventKind, detail: str | None = None) -> None:
         """A step of an approval request: requested, approved, rejected or expired."""
@@ -131,6 +154,7 @@ class Recorder:
     def not_run(self, scene: Scene, why: str) -> None:
         """The command stopped before anything was sent to Capillary."""
         self._emit(scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.FAILED, detail=why)
+        self._ended(scene, AuditOutcome.FAILED)
 
     @contextmanager
     def scene(self, scene: Scene) -> Iterator[None]:
@@ -144,6 +168,16 @@ class Recorder:
     def capillary_call(self, call: CallRecord) -> None:
         """The Capillary client's observer: one row per HTTP attempt."""
         scene = _current.get() or Scene(actor="", channel="", verb="")
+        log.debug(
+            "Capillary %s %s attempt %d: HTTP %s, code %s, %.0f ms, request id %s",
+            call.method,
+            call.endpoint,
+            call.attempt,
+            call.http_status,
+            call.code,
+            call.latency_ms,
+            call.request_id,
+        )
         self._emit(
             scene,
             AuditEventKind.CAPILLARY_CALL,
@@ -154,6 +188,11 @@ class Recorder:
             capillary_code=call.code,
             latency_ms=round(call.latency_ms, 1),
         )
+
+    def _ended(self, scene: Scene, outcome: AuditOutcome) -> None:
+        log.info("%s by %s in %s: %s", scene.verb, scene.actor, scene.channel, outcome.value)
+        if self._meter is not None:
+            self._meter.command_ended(scene.verb, outcome.value)
 
     def _emit(self, scene: Scene, kind: AuditEventKind, **fields: object) -> None:
         event = AuditEvent(

@@ -1,5 +1,9 @@
-"""Serving the app: HTTP mode (aiohttp, ``POST /slack/events``) or Socket Mode, plus the
-wiring ``serve`` and ``shell`` share: settings → policy → Capillary client → app.
+"""Serving the app: HTTP mode (aiohttp, ``POST /slack/events``, ``GET /healthz``,
+``GET /metrics``) or Socket Mode, plus the wiring ``serve`` and ``shell`` share:
+settings → policy → Capillary client → app.
+
+Each incoming request gets a correlation id (:func:`bot.logs.request_context`) that every
+log line of its handling carries, including the work that continues after the ack.
 """
 
 from __future__ import annotations
@@ -7,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,8 +26,12 @@ from bot.access import GroupLookup
 from bot.app import Deps, build_app, build_runtime, web_client
 from bot.background import Background
 from bot.capillary.auth import BasicAuth
-from bot.capillary.client import CallObserver, CapillaryClient
+from bot.capillary.breaker import BreakerPolicy, CircuitBreaker
+from bot.capillary.client import CallObserver, CallRecord, CapillaryClient
 from bot.directory import SlackGroupDirectory
+from bot.health import DatabaseProbe, Health
+from bot.logs import request_context
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.policy import Policy, load_policy
 from bot.recording import Recorder
 from bot.retention import prune_periodically
@@ -45,34 +53,61 @@ __all__ = [
 ]
 
 EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 DRAIN_SECONDS = 10.0
 log = logging.getLogger("coupon_bot")
 
 
-def web_application(app: AsyncApp, background: Background) -> web.Application:
-    """``POST /slack/events`` → Bolt (signature checked there), ``GET /healthz``."""
+def web_application(
+    app: AsyncApp,
+    background: Background,
+    *,
+    health: Health | None = None,
+    metrics: Metrics | None = None,
+) -> web.Application:
+    """``POST /slack/events`` → Bolt (signature checked there), ``GET /healthz`` and, with
+    ``metrics``, ``GET /metrics``. Without ``health``, ``/healthz`` only says it is up."""
 
     async def events(request: web.Request) -> web.Response:
-        with background.acknowledging():
+        with request_context(), background.acknowledging():
             bolt_response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        if health is None:
+            return web.json_response({"status": "ok"})
+        status, body = await health.report()
+        return web.json_response(body, status=status)
 
     application = web.Application()
     application.router.add_post(EVENTS_PATH, events)
-    application.router.add_get("/healthz", healthz)
+    application.router.add_get(HEALTH_PATH, healthz)
+    if metrics is not None:
+        application.router.add_get(METRICS_PATH, _prometheus(metrics))
     return application
+
+
+def _prometheus(metrics: Metrics) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def scrape(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
+    return scrape
 
 
 @asynccontextmanager
 async def capillary_client(
-    settings: Settings, observer: CallObserver | None = None
+    settings: Settings,
+    observer: CallObserver | None = None,
+    *,
+    breaker: CircuitBreaker | None = None,
 ) -> AsyncIterator[CapillaryClient]:
     """The configured Capillary, or the built-in sandbox (in this process) for ``sandbox``."""
     if settings.capillary.base_url != SANDBOX:
-        async with CapillaryClient.from_settings(settings.capillary, observer=observer) as client:
+        client = CapillaryClient.from_settings(
+            settings.capillary, observer=observer, breaker=breaker
+        )
+        async with client:
             yield client
         return
     from bot.sandbox.capillary import SANDBOX_PASSWORD, SANDBOX_USERNAME, running_sandbox
@@ -81,7 +116,7 @@ async def capillary_client(
         auth = BasicAuth(SANDBOX_USERNAME, SecretStr(SANDBOX_PASSWORD))
         timeout = settings.capillary.timeout_seconds
         async with CapillaryClient(
-            sandbox.base_url, auth, timeout_seconds=timeout, observer=observer
+            sandbox.base_url, auth, timeout_seconds=timeout, observer=observer, breaker=breaker
         ) as client:
             log.info("Capillary: built-in sandbox at %s", sandbox.base_url)
             yield client
@@ -94,8 +129,17 @@ class RunningBot:
 
 
 @asynccontextmanager
-async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> AsyncIterator[Deps]:
-    """Policy, the audit log, Capillary, one Slack HTTP session and a warm user-group cache.
+async def bot_deps(
+    settings: Settings,
+    *,
+    groups: GroupLookup | None = None,
+    breaker: BreakerPolicy | None = None,
+) -> AsyncIterator[Deps]:
+    """Policy, the audit log, Capillary, one Slack HTTP session and a warm user-group cache,
+    with the health checks and metrics that watch them.
+
+    ``breaker``: when Capillary's circuit opens and for how long (default
+    :class:`BreakerPolicy`).
 
     With ``[audit] retention_days`` set, older audit rows are pruned at start and hourly.
     On exit, in order: work still in flight after acks gets ``DRAIN_SECONDS`` to finish,
@@ -113,12 +157,17 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
             stack.push_async_callback(_cancel, pruning)  # before the audit log stops
         approvals_db = await open_database(settings.bot.database)  # its own transactions
         stack.push_async_callback(approvals_db.close)
-        recorder = Recorder(audit)
+        metrics = Metrics()
+        circuit = CircuitBreaker(breaker)
+        health = Health(DatabaseProbe(connection, settings.bot.database), circuit)
+        metrics.watch_breaker(circuit)
+        recorder = Recorder(audit, meter=metrics)
+        observer = _each(recorder.capillary_call, metrics.capillary_call, health.capillary_call)
         capillary = await stack.enter_async_context(
-            capillary_client(settings, observer=recorder.capillary_call)
+            capillary_client(settings, observer=observer, breaker=circuit)
         )
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        client = web_client(settings.slack, session)
+        client = web_client(settings.slack, session, on_rate_limited=metrics.slack_rate_limited)
         if groups is None and policy.groups():
             directory = SlackGroupDirectory(client)
             await directory.warm()
@@ -132,6 +181,8 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
             currency=settings.bot.currency,
             recorder=recorder,
             audit=audit,
+            metrics=metrics,
+            health=health,
         )
         try:
             yield deps
@@ -141,9 +192,15 @@ async def bot_deps(settings: Settings, *, groups: GroupLookup | None = None) -> 
 
 
 @asynccontextmanager
-async def approvals_running(runtime: Runtime, policy: Policy) -> AsyncIterator[None]:
+async def approvals_running(
+    runtime: Runtime, policy: Policy, metrics: Metrics | None = None
+) -> AsyncIterator[None]:
     """Recovery of requests a previous run left mid-way (in the background, tracked), then
-    expiry rounds for as long as the block runs."""
+    expiry rounds for as long as the block runs; the pending count for ``/metrics``."""
+    store = runtime.approvals.store
+    await store.recount()
+    if metrics is not None:
+        metrics.pending_approvals.set_function(lambda: float(store.pending))
 
     async def report(error: Exception) -> None:
         log.error("recovering approval requests failed", exc_info=error)
@@ -168,6 +225,16 @@ def expiry_interval(expires_after: timedelta) -> float:
     return min(30.0, max(0.2, expires_after.total_seconds() / 10))
 
 
+def _each(*observers: Callable[[CallRecord], None]) -> CallObserver:
+    """One observer that hands every call record to each of ``observers`` in turn."""
+
+    def observe(call: CallRecord) -> None:
+        for observer in observers:
+            observer(call)
+
+    return observe
+
+
 async def _cancel(task: asyncio.Task[None]) -> None:
     """Cancel ``task`` and wait until it has ended; an error it ended with is logged."""
     task.cancel()
@@ -178,14 +245,19 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, *, host: str = "127.0.0.1", groups: GroupLookup | None = None
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    groups: GroupLookup | None = None,
+    breaker: BreakerPolicy | None = None,
 ) -> AsyncIterator[RunningBot]:
     """The bot serving HTTP on ``settings.bot.port`` (0: a free port) until the block ends."""
-    async with bot_deps(settings, groups=groups) as deps:
+    async with bot_deps(settings, groups=groups, breaker=breaker) as deps:
         runtime = build_runtime(settings, deps)
         app = build_app(settings, deps, runtime=runtime)
-        async with approvals_running(runtime, deps.policy):
-            runner = web.AppRunner(web_application(app, deps.background), access_log=None)
+        async with approvals_running(runtime, deps.policy, deps.metrics):
+            served = web_application(app, deps.background, health=deps.health, metrics=deps.metrics)
+            runner = web.AppRunner(served, access_log=None)
             await runner.setup()
             try:
                 # Slack sends bursts (a shift starting, an outage): a deep accept queue keeps
@@ -225,13 +297,24 @@ async def running_socket_mode_bot(
     other Web API call, so the Slack emulator serves Socket Mode too.
     """
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.socket_mode.aiohttp import SocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+
+    class CorrelatedHandler(AsyncSocketModeHandler):
+        """Each envelope gets a correlation id, as each HTTP request does."""
+
+        async def handle(  # type: ignore[override]  # slack_bolt narrows it the same way
+            self, client: SocketModeClient, req: SocketModeRequest
+        ) -> None:
+            with request_context():
+                await super().handle(client, req)
 
     token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else ""
     async with bot_deps(settings, groups=groups) as deps:
         runtime = build_runtime(settings, deps)
         app = build_app(settings, deps, socket_mode=True, runtime=runtime)
-        async with approvals_running(runtime, deps.policy):
-            handler = AsyncSocketModeHandler(app, token)
+        async with approvals_running(runtime, deps.policy, deps.metrics):
+            handler = CorrelatedHandler(app, token)
             await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
             try:
                 yield app

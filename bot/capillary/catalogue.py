@@ -62,6 +62,8 @@ class TransportFailure(StrEnum):
     MALFORMED_BODY = "malformed_body"
     # Capillary documents no 429, but gateways (and our sandbox) send one.
     RATE_LIMITED = "rate_limited"
+    # Not sent: Capillary failed repeatedly just before (bot.capillary.breaker).
+    CIRCUIT_OPEN = "circuit_open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +397,12 @@ TRANSPORT: Mapping[TransportFailure, Entry] = MappingProxyType(
             "Check with /coupon get <code> whether anything changed, then tell the bot admin.",
         ),
         TransportFailure.RATE_LIMITED: _TOO_MANY_REQUESTS,
+        TransportFailure.CIRCUIT_OPEN: Entry(
+            Category.TRANSIENT,
+            "Capillary isn't answering right now, so the bot didn't ask it. Nothing was changed.",
+            "Try again in a minute; lookups will work as soon as Capillary is back.",
+            True,
+        ),
     }
 )
 

@@ -8,11 +8,19 @@ callers must reconcile with ``get``/``is_redeemable`` before anyone tries again.
 
 Every result and error carries the ``X-Cap-Requestid`` of the call; every HTTP attempt is
 reported to the optional ``observer`` (audit log, metrics) as a :class:`CallRecord`.
+
+A circuit breaker (:mod:`bot.capillary.breaker`) watches every attempt: once Capillary has
+failed repeatedly (no answer, an unreadable one, a server error; never a coupon-level
+refusal), calls fail at once with :attr:`TransportFailure.CIRCUIT_OPEN`, sending nothing,
+until a probe after the cool-down gets an answer. A write is never that probe: when one
+arrives as the circuit is half-open, a harmless ``coupon/series`` read goes first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +30,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 
 from bot.capillary.auth import Auth, BasicAuth, OAuth, normalize_base_url
+from bot.capillary.breaker import Admission, CircuitBreaker
 from bot.capillary.catalogue import TransportFailure
 from bot.capillary.envelope import (
     Endpoint,
@@ -132,9 +141,12 @@ class CapillaryClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_in_flight: int = 32,
+        breaker: CircuitBreaker | None = None,
     ):
         self.base_url = normalize_base_url(base_url)
         self._auth = auth
+        #: Shared by every endpoint; ``/healthz`` reads its state.
+        self.breaker = breaker or CircuitBreaker()
         self._retry = retry or RetryPolicy()
         self._observer = observer
         self._sleep = sleep
@@ -154,7 +166,11 @@ class CapillaryClient:
 
     @classmethod
     def from_settings(
-        cls, settings: CapillarySettings, *, observer: CallObserver | None = None
+        cls,
+        settings: CapillarySettings,
+        *,
+        observer: CallObserver | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> CapillaryClient:
         """Build from settings (a cluster URL: the sandbox is wired by ``bot.server``)."""
         url = settings.base_url
@@ -163,7 +179,13 @@ class CapillaryClient:
                 "CAPILLARY_BASE_URL must be a cluster URL here (the sandbox has its own)."
             )
         auth = auth_from_settings(settings, url)
-        return cls(url, auth, timeout_seconds=settings.timeout_seconds, observer=observer)
+        return cls(
+            url,
+            auth,
+            timeout_seconds=settings.timeout_seconds,
+            observer=observer,
+            breaker=breaker,
+        )
 
     async def __aenter__(self) -> CapillaryClient:
         return self
@@ -243,6 +265,7 @@ class CapillaryClient:
                 return await self._exchange(call, parse, attempt)
             except CapillaryError as error:
                 retry = is_retryable(error) and (idempotent or not _is_ambiguous(error))
+                retry = retry and not _circuit_open(error)  # asking again at once can't help
                 wait = self._retry.delay(attempt, error.retry_after) if retry else None
                 if wait is None:
                     raise
@@ -256,7 +279,34 @@ class CapillaryClient:
             return OutcomeUnknown(call.endpoint.value, unknown.reason, unknown.request_id)
 
     async def _exchange(self, call: _Call, parse: Callable[[Envelope], T], attempt: int) -> T:
-        """One call (plus one re-authentication on a 401), observed."""
+        """One call, if the circuit breaker lets it go."""
+        if not await self._admitted(call):
+            raise self._unavailable(call)
+        return await self._attempt(call, parse, attempt)
+
+    async def _admitted(self, call: _Call) -> bool:
+        admission = self.breaker.admit()
+        if admission is Admission.PROBE and call.method == "POST":
+            await self._probe()  # a write is never the probe: it must not be sent twice
+            admission = self.breaker.admit()
+            return admission is Admission.PASS  # Capillary answered the probe
+        return admission is not Admission.REJECT
+
+    async def _probe(self) -> None:
+        """A harmless read whose result settles the breaker (the one ``coupon-bot check`` uses)."""
+        with contextlib.suppress(CapillaryError):
+            await self._attempt(_Call("GET", Endpoint.SERIES, {}), _any_answer, attempt=1)
+
+    def _unavailable(self, call: _Call) -> CapillaryTransportError:
+        snapshot = self.breaker.snapshot()
+        detail = (
+            f"{snapshot.failures} failures in a row; next try in {math.ceil(snapshot.retry_in)} s"
+        )
+        failure = TransportFailure.CIRCUIT_OPEN
+        return CapillaryTransportError(failure, detail, sent=False, endpoint=call.endpoint.value)
+
+    async def _attempt(self, call: _Call, parse: Callable[[Envelope], T], attempt: int) -> T:
+        """One call (plus one re-authentication on a 401), observed and reported to the breaker."""
         started = time.perf_counter()
         response: httpx.Response | None = None
         try:
@@ -264,6 +314,7 @@ class CapillaryClient:
             envelope = self._decode(call, response)
             result = parse(envelope)
         except CapillaryError as error:
+            self._settle(error)
             error.retry_after = _retry_after(response)
             if call.method == "POST" and _is_ambiguous(error):
                 unknown = _Unknown(_unknown_reason(error), error.request_id)
@@ -271,8 +322,15 @@ class CapillaryClient:
                 raise unknown from error
             self._observe(call, attempt, started, response, error)
             raise
+        self._settle(None)
         self._observe(call, attempt, started, response, envelope.verdict(call.endpoint))
         return result
+
+    def _settle(self, error: CapillaryError | None) -> None:
+        if error is not None and _breaks_circuit(error):
+            self.breaker.failed()
+        else:
+            self.breaker.succeeded()
 
     async def _send(self, call: _Call) -> httpx.Response:
         headers = await self._auth.headers(self._http)
@@ -384,6 +442,29 @@ def _is_ambiguous(error: CapillaryError) -> bool:
     if isinstance(error, CapillaryItemError):
         return error.item_code in _AMBIGUOUS_ITEM_CODES
     return True  # transport errors that were sent, unreadable answers
+
+
+def _breaks_circuit(error: CapillaryError) -> bool:
+    """Whether ``error`` says Capillary itself is failing (not that it refused this coupon)."""
+    if isinstance(error, CapillaryTransportError):
+        return error.failure in (TransportFailure.TIMEOUT, TransportFailure.CONNECTION_REFUSED)
+    if isinstance(error, CapillaryProtocolError):
+        return True  # a gateway's error page, a truncated body
+    if isinstance(error, CapillaryRequestError):
+        server_error = not error.from_envelope or error.status_code >= 500
+        return (error.http_status or 0) >= 500 and server_error and error.status_code != 521
+    return False  # an item code: Capillary answered about the coupon
+
+
+def _circuit_open(error: CapillaryError) -> bool:
+    return (
+        isinstance(error, CapillaryTransportError)
+        and error.failure is TransportFailure.CIRCUIT_OPEN
+    )
+
+
+def _any_answer(envelope: Envelope) -> Envelope:
+    return envelope
 
 
 def _unknown_reason(error: CapillaryError) -> str:

@@ -79,6 +79,8 @@ class ApprovalStore:
     def __init__(self, conn: aiosqlite.Connection):
         self._conn = conn
         self._lock = asyncio.Lock()  # one transaction at a time on the connection
+        #: Requests waiting for a decision, as of this store's last change (for metrics).
+        self.pending = 0
 
     async def open(self, request: Request, *, limit: int | None) -> Opened | Duplicate | OverLimit:
         """Store a new request unless it duplicates a live or recent one, or is over ``limit``
@@ -106,6 +108,7 @@ class ApprovalStore:
             except BaseException:
                 await self._conn.rollback()
                 raise
+        await self.recount()
         return Opened(request)
 
     async def get(self, request_id: str) -> Request | None:
@@ -159,6 +162,8 @@ class ApprovalStore:
             "decided_at = ?, note = ? WHERE id = ? AND state = ? AND expires_at > ?",
             (to, by, by_name, format_time(at), note, request_id, State.PENDING, format_time(at)),
         )
+        if changed:
+            await self.recount()
         return await self._require(request_id) if changed else None
 
     async def start(self, request_id: str) -> Request | None:
@@ -203,6 +208,8 @@ class ApprovalStore:
             except BaseException:
                 await self._conn.rollback()
                 raise
+        if due:
+            await self.recount()
         return [replace(r, state=State.EXPIRED, finished_at=now) for r in due]
 
     # --- lists ---------------------------------------------------------------------------
@@ -252,6 +259,11 @@ class ApprovalStore:
         ):
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def recount(self) -> int:
+        """Bring :attr:`pending` up to date (at startup, and after each change of it)."""
+        self.pending = await self.count_pending()
+        return self.pending
 
     # --- helpers -------------------------------------------------------------------------
 

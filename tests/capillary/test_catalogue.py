@@ -39,6 +39,7 @@ RETRYABLE_TRANSPORT = {
     TransportFailure.TIMEOUT,
     TransportFailure.CONNECTION_REFUSED,
     TransportFailure.RATE_LIMITED,
+    TransportFailure.CIRCUIT_OPEN,
 }
 Explain = Callable[[int, str | None], Explanation]
 JARGON = ("item_status", "http", "json", "null")

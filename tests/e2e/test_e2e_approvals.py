@@ -447,3 +447,21 @@ class TestHomeTab:
         text = json.dumps(own.payload, ensure_ascii=False)
         assert "Waiting for you" not in text and "Your recent requests" in text
         assert "pending" in text and "rejected" in text
+
+
+async def test_metrics_count_pending_approvals(stack: Stack) -> None:
+    metrics_url = stack.bot.url.replace("/slack/events", "/metrics")
+
+    async def pending() -> float:
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(metrics_url)).text
+        line = next(x for x in text.splitlines() if x.startswith("coupon_bot_pending_approvals "))
+        return float(line.split()[1])
+
+    assert await pending() == 0
+    await stack.command(f"redeem GOOD100 {RIYA}")
+    card = await stack.card()
+    assert await pending() == 1
+    await stack.decide(card)
+    await stack.finished(wait=15)
+    assert await pending() == 0
