@@ -514,6 +514,19 @@ class TestLists:
         await store.expire_due(T0 + timedelta(days=1))
         assert await store.count_pending() == 0
 
+    async def test_the_pending_figure_follows_this_stores_changes(
+        self, store: ApprovalStore
+    ) -> None:
+        assert store.pending == 0
+        a = await opened(store, request(Redeem("A", RIYA)))
+        await opened(store, request(Redeem("B", RIYA)))
+        await opened(store, request(Redeem("C", RIYA), state=State.APPROVED))  # not waiting
+        assert store.pending == 2
+        await store.decide(a.id, State.REJECTED, by=LEAD, by_name=None, at=T0, note="no")
+        assert store.pending == 1
+        await store.expire_due(T0 + timedelta(days=1))
+        assert store.pending == 0
+
 
 class TestTwoConnections:
     """Two stores on one file behave like two processes of the bot."""
@@ -561,6 +574,9 @@ class TestTwoConnections:
             )
             got = await a.get(r.id)
             assert got is not None and got.state is State.APPROVED
+            # Each store's figure is as of its own last change; recount() catches up.
+            assert (a.pending, b.pending) == (1, 0)
+            assert await a.recount() == 0 and a.pending == 0
         finally:
             await one.close()
             await two.close()

@@ -1,0 +1,316 @@
+"""ApprovalFlow with real parts and no bot server: the Slack emulator, the Capillary sandbox
+and a SQLite file, driven by calling the flow directly with a clock the test moves.
+
+The end-to-end tests (tests/e2e/test_e2e_approvals.py) cover the clicks and modals over
+HTTP; these cover what is awkward to reach that way: decisions on requests that moved on,
+the clock, and recovery of what a previous run left."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.access import Access
+from bot.approval_flow import STOPPED_MID_CALL, ApprovalFlow, Refused
+from bot.approvals import Request, State
+from bot.blocks.approvals import GONE
+from bot.capillary.auth import BasicAuth
+from bot.capillary.client import CapillaryClient
+from bot.capillary.identifiers import parse_customer
+from bot.commands import Issue, Redeem, Verb
+from bot.conversation import Conversation
+from bot.ids import BlockId
+from bot.policy import Limits, Policy, Role
+from bot.sandbox.capillary import (
+    SANDBOX_PASSWORD,
+    SANDBOX_USERNAME,
+    RunningSandbox,
+    running_sandbox,
+)
+from bot.sandbox.slack import Message, RunningEmulator, running_slack_emulator
+from bot.service import CouponService
+from bot.storage import open_database
+from bot.storage.approvals import ApprovalStore
+
+ADMIN, LEAD, AGENT, VIEWER, LEAD2 = "U01ADMIN", "U02LEAD", "U03AGENT", "U04VIEWER", "U06LEAD2"
+SUPPORT = "C01SUPPORT"
+RAW_MOBILE = "919876543210"
+RIYA = parse_customer("+" + RAW_MOBILE)
+POLICY = Policy(
+    members={
+        Role.ADMIN: (ADMIN,),
+        Role.APPROVER: (LEAD, LEAD2),
+        Role.AGENT: (AGENT,),
+        Role.VIEWER: (VIEWER,),
+    },
+    limits=Limits(issue_per_agent_per_day=2, redeem_per_agent_per_day=5),
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)  # the sandbox's coupons are valid around today
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    flow: ApprovalFlow
+    store: ApprovalStore
+    emulator: RunningEmulator
+    sandbox: RunningSandbox
+    clock: Clock
+
+    def capillary_calls(self, path: str) -> int:
+        return sum(1 for c in self.sandbox.calls if c.path == path)
+
+    def thread(self, request: Request) -> list[Message]:
+        assert request.thread_ts is not None
+        return self.emulator.state.replies(request.channel, request.thread_ts)
+
+    def thread_text(self, request: Request) -> str:
+        return "\n".join(
+            f"{m.text} {json.dumps(m.blocks, ensure_ascii=False)}" for m in self.thread(request)
+        )
+
+    def card(self, request: Request) -> Message:
+        assert request.card_ts is not None
+        card = self.emulator.state.message(request.channel, request.card_ts)
+        assert card is not None
+        return card
+
+    async def asked(self, command: Issue | Redeem, actor: str = AGENT) -> Request:
+        """Open and start a request (parent and card posted); the stored request."""
+        opened = await self.flow.open(actor, SUPPORT, command)
+        assert isinstance(opened, Request), opened
+        await self.flow.start(opened)
+        stored = await self.store.get(opened.id)
+        assert stored is not None and stored.card_ts is not None
+        return stored
+
+    async def get(self, request_id: str) -> Request:
+        found = await self.store.get(request_id)
+        assert found is not None
+        return found
+
+
+async def make_world(tmp_path: Path, policy: Policy = POLICY) -> AsyncIterator[World]:
+    auth = BasicAuth(SANDBOX_USERNAME, SecretStr(SANDBOX_PASSWORD))
+    async with (
+        running_sandbox() as sandbox,
+        running_slack_emulator() as emulator,
+        CapillaryClient(sandbox.base_url, auth, timeout_seconds=10) as capillary,
+    ):
+        conn = await open_database(tmp_path / "x.sqlite3")
+        try:
+            client = AsyncWebClient(token="xoxb-test", base_url=emulator.api_url)
+            service = CouponService(capillary)
+            store = ApprovalStore(conn)
+            clock = Clock()
+            flow = ApprovalFlow(
+                client,
+                store,
+                Access(policy),
+                service,
+                Conversation(client, service),
+                clock=clock,
+            )
+            yield World(flow, store, emulator, sandbox, clock)
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async for made in make_world(tmp_path):
+        yield made
+
+
+class TestOffer:
+    async def test_a_pending_request_offers_the_modal(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        trigger = world.emulator.state.issue_trigger(LEAD)
+        await world.flow.offer(r.id, LEAD, SUPPORT, approve=False, trigger_id=trigger)
+        (view,) = world.emulator.state.views(LEAD)
+        assert view.payload["private_metadata"] == r.id
+        assert world.emulator.state.ephemerals(LEAD) == []
+
+    async def test_an_already_decided_request_says_who_and_opens_nothing(
+        self, world: World
+    ) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        decided = await world.flow.decide(r.id, LEAD, "ravi", approve=True, note=None)
+        assert isinstance(decided, Request)
+        trigger = world.emulator.state.issue_trigger(LEAD2)
+        await world.flow.offer(r.id, LEAD2, SUPPORT, approve=True, trigger_id=trigger)
+        (said,) = world.emulator.state.ephemerals(LEAD2)
+        assert said.text.startswith("Already approved by <@U02LEAD> <!date^")
+        assert said.channel == SUPPORT
+        assert world.emulator.state.views(LEAD2) == []
+
+    async def test_an_unknown_request_is_gone(self, world: World) -> None:
+        trigger = world.emulator.state.issue_trigger(LEAD)
+        await world.flow.offer("R0BADBAD0", LEAD, SUPPORT, approve=True, trigger_id=trigger)
+        (said,) = world.emulator.state.ephemerals(LEAD)
+        assert said.text == GONE and said.channel == SUPPORT
+        assert world.emulator.state.views(LEAD) == []
+
+
+class TestDecide:
+    async def test_after_its_time_a_decision_does_not_count(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        world.clock.now = r.expires_at + timedelta(seconds=1)  # expiry round not run yet
+        answer = await world.flow.decide(r.id, LEAD, "ravi", approve=True, note="ok")
+        assert answer == "This request has expired."
+        after = await world.get(r.id)
+        assert after.state is State.PENDING and after.decided_by is None
+        assert world.capillary_calls("/v1.1/coupon/redeem") == 0
+
+    async def test_the_second_decision_is_told_who_was_first(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        first = await world.flow.decide(r.id, LEAD, "ravi", approve=False, note="no  \n way")
+        assert isinstance(first, Request) and first.note == "no way"
+        second = await world.flow.decide(r.id, LEAD2, "lena", approve=True, note=None)
+        assert isinstance(second, str) and second.startswith("Already rejected by ravi at ")
+        assert (await world.get(r.id)).state is State.REJECTED
+
+    async def test_a_note_is_kept_on_one_line_with_customers_masked(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        note = "called from 9876543210,\n mail riya.sharma@example.com  ok " + "x" * 600
+        decided = await world.flow.decide(r.id, LEAD, "ravi", approve=True, note=note)
+        assert isinstance(decided, Request) and decided.note is not None
+        assert decided.note.startswith("called from ••••3210, mail r•••@example.com ok x")
+        assert len(decided.note) == 500
+        stored = (await world.get(r.id)).note or ""
+        assert (
+            stored == decided.note and RAW_MOBILE[2:] not in stored and "riya.sharma" not in stored
+        )
+
+    async def test_own_request_and_viewer_get_plain_refusals(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        own = await world.flow.decide(r.id, AGENT, "asha", approve=True, note=None)
+        viewer = await world.flow.decide(r.id, VIEWER, "vik", approve=True, note=None)
+        assert isinstance(own, str) and own.startswith("You asked for this one")
+        assert isinstance(viewer, str) and viewer.startswith("Only approvers can")
+        assert "<@" not in own + viewer and "@U02LEAD" in own
+        assert (await world.get(r.id)).state is State.PENDING
+
+    async def test_an_unknown_request_is_gone(self, world: World) -> None:
+        assert await world.flow.decide("R0BADBAD0", LEAD, None, approve=True, note=None) == GONE
+
+
+class TestRecover:
+    async def test_an_approved_request_never_sent_is_sent_exactly_once(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        # The previous run approved it and stopped before carrying it out.
+        assert await world.store.decide(
+            r.id, State.APPROVED, by=LEAD, by_name="ravi", at=world.clock.now, note=None
+        )
+        left = await world.flow.left_behind()
+        assert [x.id for x in left] == [r.id]
+        await world.flow.recover(left)
+        told = len(world.thread(r))
+        await world.flow.recover(left)  # a second recovery (or process) with the same list
+        assert world.capillary_calls("/v1.1/coupon/redeem") == 1
+        assert len(world.thread(r)) == told
+        done = await world.get(r.id)
+        assert done.state is State.DONE and done.result and done.result.startswith("✅ Redeemed")
+        assert await world.flow.left_behind() == []
+        assert "GOOD100 redeemed for ••••3210" in world.thread_text(done)
+        assert "✅ Redeemed · redemption id" in json.dumps(
+            world.card(done).blocks, ensure_ascii=False
+        )
+
+    async def test_an_issue_left_executing_is_unknown_and_never_sent(self, world: World) -> None:
+        r = await world.asked(Issue("1001", RIYA))
+        await world.store.decide(
+            r.id, State.APPROVED, by=LEAD, by_name="ravi", at=world.clock.now, note=None
+        )
+        assert await world.store.start(r.id)  # the previous run died mid-call
+        left = await world.flow.left_behind()
+        assert [x.state for x in left] == [State.EXECUTING]
+        await world.flow.recover(left)
+        told = len(world.thread(r))
+        await world.flow.recover(left)
+        assert world.capillary_calls("/v1.1/coupon/issue") == 0
+        assert len(world.thread(r)) == told
+        unknown = await world.get(r.id)
+        assert unknown.state is State.UNKNOWN
+        assert unknown.result == "❓ No clear answer from Capillary: see below for what is known."
+        thread = world.thread_text(unknown)
+        said = [m for m in world.thread(unknown) if STOPPED_MID_CALL in m.text]
+        assert len(said) == 1  # said once, not once per recovery
+        assert "Capillary can't tell us yet" in thread
+        assert unknown.result in json.dumps(world.card(unknown).blocks, ensure_ascii=False)
+        parent = world.emulator.state.message(SUPPORT, unknown.thread_ts or "")
+        assert parent is not None and "⏳" not in parent.text
+
+    async def test_a_pending_request_without_its_card_gets_one(self, world: World) -> None:
+        opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+        assert isinstance(opened, Request)
+        with_card = await world.asked(Redeem("GOOD200", RIYA))
+        left = await world.flow.left_behind()
+        assert [x.id for x in left] == [opened.id]  # the one with its card is fine
+        await world.flow.recover(left)
+        recovered = await world.get(opened.id)
+        card = world.card(recovered)
+        assert any(b.get("block_id") == BlockId.DECISION for b in card.blocks)
+        assert recovered.state is State.PENDING and with_card.card_ts != recovered.card_ts
+
+
+class TestExpiry:
+    async def test_expire_due_twice_tells_once(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        world.clock.now = r.expires_at
+        assert await world.flow.expire_due() == 1
+        expired = await world.get(r.id)
+        assert expired.state is State.EXPIRED
+        thread, updates = len(world.thread(expired)), len(world.emulator.state.calls("chat.update"))
+        assert "nobody approved this in time" in world.thread_text(expired)
+        card = json.dumps(world.card(expired).blocks, ensure_ascii=False)
+        assert "⌛ Expired" in card and BlockId.DECISION not in card
+        assert await world.flow.expire_due() == 0
+        assert len(world.thread(expired)) == thread
+        assert len(world.emulator.state.calls("chat.update")) == updates
+
+    async def test_nothing_expires_early(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        world.clock.now = r.expires_at - timedelta(seconds=1)
+        assert await world.flow.expire_due() == 0
+        assert (await world.get(r.id)).state is State.PENDING
+
+
+class TestUsage:
+    async def test_usage_counts_what_counts(self, world: World) -> None:
+        assert await world.flow.usage(AGENT) == [(Verb.ISSUE, 0, 2), (Verb.REDEEM, 0, 5)]
+        await world.asked(Redeem("GOOD100", RIYA))
+        rejected = await world.asked(Redeem("GOOD200", RIYA))
+        await world.asked(Issue("1001", RIYA))
+        await world.asked(Redeem("GOOD300", RIYA), actor=LEAD)  # someone else's
+        assert isinstance(
+            await world.flow.decide(rejected.id, LEAD, None, approve=False, note="no"), Request
+        )
+        assert await world.flow.usage(AGENT) == [(Verb.ISSUE, 1, 2), (Verb.REDEEM, 1, 5)]
+        world.clock.now += timedelta(hours=24, seconds=1)
+        assert await world.flow.usage(AGENT) == [(Verb.ISSUE, 0, 2), (Verb.REDEEM, 0, 5)]
+
+    async def test_over_the_limit_is_refused_with_the_count(self, world: World) -> None:
+        await world.asked(Issue("1001", RIYA))
+        await world.asked(Issue("1002", RIYA))
+        refused = await world.flow.open(AGENT, SUPPORT, Issue("1003", RIYA))
+        assert isinstance(refused, Refused)
+        assert "2 issues in the last 24 hours (the limit is 2)" in refused.text
+
+    async def test_no_limits_no_usage(self, tmp_path: Path) -> None:
+        async for world in make_world(tmp_path, Policy(members=POLICY.members)):
+            await world.asked(Redeem("GOOD100", RIYA))
+            assert await world.flow.usage(AGENT) == []
