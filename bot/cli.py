@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
         "serve",
         help="run the bot (HTTP on /slack/events, or Socket Mode)",
         description="Run the bot. HTTP mode serves POST /slack/events and GET /healthz on "
-        "COUPON_BOT_PORT; --socket-mode connects out to Slack with SLACK_APP_TOKEN instead.",
+        "COUPON_BOT_PORT; --socket-mode connects out to Slack with SLACK_APP_TOKEN instead "
+        "(GET /healthz and /metrics are still served on COUPON_BOT_PORT).",
     )
     serve.add_argument("--socket-mode", action="store_true", help="use Socket Mode")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default COUPON_BOT_PORT)")
@@ -113,7 +114,11 @@ def _run_serve(args: argparse.Namespace) -> int:
     if problems:
         return 2
     configure_logging(settings.bot.log_format)
-    run = serve_socket_mode(settings) if args.socket_mode else serve_http(settings, args.host)
+    run = (
+        serve_socket_mode(settings, args.host)
+        if args.socket_mode
+        else serve_http(settings, args.host)
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run)
     return 0

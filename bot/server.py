@@ -65,9 +65,12 @@ def web_application(
     *,
     health: Health | None = None,
     metrics: Metrics | None = None,
+    slack_events: bool = True,
 ) -> web.Application:
     """``POST /slack/events`` → Bolt (signature checked there), ``GET /healthz`` and, with
-    ``metrics``, ``GET /metrics``. Without ``health``, ``/healthz`` only says it is up."""
+    ``metrics``, ``GET /metrics``. Without ``health``, ``/healthz`` only says it is up.
+    Socket Mode serves only the last two (``slack_events=False``): its events come over
+    the WebSocket, but a container's health check and a metrics scraper still need them."""
 
     async def events(request: web.Request) -> web.Response:
         with request_context(), background.acknowledging():
@@ -81,7 +84,8 @@ def web_application(
         return web.json_response(body, status=status)
 
     application = web.Application()
-    application.router.add_post(EVENTS_PATH, events)
+    if slack_events:
+        application.router.add_post(EVENTS_PATH, events)
     application.router.add_get(HEALTH_PATH, healthz)
     if metrics is not None:
         application.router.add_get(METRICS_PATH, _prometheus(metrics))
@@ -289,9 +293,10 @@ async def serve_http(settings: Settings, host: str) -> None:
 
 @asynccontextmanager
 async def running_socket_mode_bot(
-    settings: Settings, *, groups: GroupLookup | None = None
+    settings: Settings, *, groups: GroupLookup | None = None, health_host: str | None = None
 ) -> AsyncIterator[AsyncApp]:
-    """The bot connected over Socket Mode until the block ends.
+    """The bot connected over Socket Mode until the block ends; with ``health_host``, also
+    ``GET /healthz`` and ``GET /metrics`` on ``COUPON_BOT_PORT`` there.
 
     ``apps.connections.open`` (with ``SLACK_APP_TOKEN``) goes to ``SLACK_API_URL`` like every
     other Web API call, so the Slack emulator serves Socket Mode too.
@@ -306,14 +311,24 @@ async def running_socket_mode_bot(
         async def handle(  # type: ignore[override]  # slack_bolt narrows it the same way
             self, client: SocketModeClient, req: SocketModeRequest
         ) -> None:
-            with request_context():
+            with request_context(), deps.background.acknowledging():
                 await super().handle(client, req)
 
     token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else ""
     async with bot_deps(settings, groups=groups) as deps:
         runtime = build_runtime(settings, deps)
         app = build_app(settings, deps, socket_mode=True, runtime=runtime)
-        async with approvals_running(runtime, deps.policy, deps.metrics):
+        async with AsyncExitStack() as serving:
+            await serving.enter_async_context(approvals_running(runtime, deps.policy, deps.metrics))
+            if health_host is not None:
+                probes = web_application(
+                    app,
+                    deps.background,
+                    health=deps.health,
+                    metrics=deps.metrics,
+                    slack_events=False,
+                )
+                await serving.enter_async_context(_site(probes, health_host, settings.bot.port))
             handler = CorrelatedHandler(app, token)
             await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
             try:
@@ -322,9 +337,22 @@ async def running_socket_mode_bot(
                 await handler.close_async()  # type: ignore[no-untyped-call]
 
 
-async def serve_socket_mode(settings: Settings) -> None:
-    """Connect out to Slack over a WebSocket (no public URL needed)."""
-    async with running_socket_mode_bot(settings):
+@asynccontextmanager
+async def _site(application: web.Application, host: str, port: int) -> AsyncIterator[int]:
+    """``application`` served on ``host:port`` (0: a free port) until the block ends."""
+    runner = web.AppRunner(application, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        yield int(runner.addresses[0][1])
+    finally:
+        await runner.cleanup()
+
+
+async def serve_socket_mode(settings: Settings, host: str = "0.0.0.0") -> None:
+    """Connect out to Slack over a WebSocket (no public URL needed); ``/healthz`` and
+    ``/metrics`` on ``COUPON_BOT_PORT``."""
+    async with running_socket_mode_bot(settings, health_host=host):
         log.info("coupon-bot connected over Socket Mode")
         await _until_stopped()
     log.info("coupon-bot stopped")

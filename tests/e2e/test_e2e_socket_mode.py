@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import AGENT, DEMO_POLICY, LEAD, SUPPORT, make_settings
 from pydantic import SecretStr
@@ -32,6 +34,12 @@ from bot.server import running_socket_mode_bot
 from bot.settings import Settings
 
 APP_TOKEN = "xapp-1-A0COUPON-1-e2e"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def socket_mode_settings(sandbox_url: str, api_url: str, tmp: Path) -> Settings:
@@ -164,6 +172,7 @@ async def test_serve_socket_mode_from_the_command_line(tmp_path: Path) -> None:
             "CAPILLARY_BASE_URL": "sandbox",
             "COUPON_BOT_POLICY": str(DEMO_POLICY),
             "COUPON_BOT_DATABASE": str(tmp_path / "serve.sqlite3"),
+            "COUPON_BOT_PORT": str(port := _free_port()),
         }
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "bot", "serve", "--socket-mode"),
@@ -177,6 +186,11 @@ async def test_serve_socket_mode_from_the_command_line(tmp_path: Path) -> None:
             assert (await stack.slack.command("get GOOD100")).acked
             parent = await stack.finished()
             assert "✅" in parent.text and "Not redeemed yet" in stack.thread_text(parent)
+            async with httpx.AsyncClient() as http:  # a container's health check still works
+                health = await http.get(f"http://127.0.0.1:{port}/healthz")
+                events = await http.post(f"http://127.0.0.1:{port}/slack/events")
+            assert health.status_code == 200 and health.json()["status"] == "ok"
+            assert events.status_code in (404, 405)  # Slack's events come over the socket
         finally:
             process.terminate()
             _, errors = await asyncio.wait_for(process.communicate(), 30)
