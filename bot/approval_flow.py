@@ -216,13 +216,14 @@ class ApprovalFlow:
         except Exception:
             # Unexpected, maybe after Capillary acted: unknown, and never run again. (A
             # cancelled task, at shutdown, stays "executing": the next start reconciles it.)
-            await self._store.finish(
+            stopped = await self._store.finish(
                 started.id,
                 State.UNKNOWN,
                 at=self._now(),
                 result="❓ Stopped unexpectedly: check the coupon before trying again.",
                 expected=State.EXECUTING,
             )
+            await self._show(stopped or started)
             await self._set_parent(started, "unknown")
             raise
         await self._finish(started, outcome, expected=State.EXECUTING)
@@ -289,7 +290,7 @@ class ApprovalFlow:
     # --- lists -----------------------------------------------------------------------------
 
     async def pending_message(self, channel: str) -> SlackMessage:
-        requests = await self._store.pending_in(channel, self._now())
+        requests = await self._store.pending_in(channel, self._now(), limit=1000)
         return cards.pending_message(requests, self._currency)
 
     async def home(self, user: str) -> View:

@@ -143,8 +143,8 @@ def why_approval(policy: Policy, verb: Verb, role: Role | None) -> Why | None:
 class Blocked(StrEnum):
     """Why a user may not decide a request (checked in this order)."""
 
-    DECIDED = "decided"  # someone already approved or rejected it, or it ran
     EXPIRED = "expired"
+    DECIDED = "decided"  # someone already approved or rejected it, or it ran
     OWN_REQUEST = "own_request"
     NOT_APPROVER = "not_approver"
 

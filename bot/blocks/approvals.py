@@ -404,8 +404,25 @@ def pending_message(requests: Sequence[Request], currency: str = "₹") -> Slack
         return SlackMessage(text, (_md(text),))
     count = len(requests)
     head = f"*{count} request{'s' if count != 1 else ''} waiting for approval*"
-    lines = "\n".join(_list_line(r, currency) for r in requests)
-    return SlackMessage(f"{count} waiting for approval", (_md(f"{head}\n{lines}"),))
+    shown = [_list_line(r, currency) for r in requests[:_LISTED]]
+    blocks: list[Block] = [_md(head), *(_md(chunk) for chunk in _chunks(shown))]
+    if count > _LISTED:
+        blocks.append(_small(f"…and {count - _LISTED} more, newer than these."))
+    return SlackMessage(f"{count} waiting for approval", tuple(blocks))
+
+
+_LISTED = 30  # requests listed by /coupon pending (Slack allows 50 blocks in a message)
+
+
+def _chunks(lines: Sequence[str], budget: int = 2900) -> list[str]:
+    """Whole lines joined into texts that each fit a section block (never cut mid-line)."""
+    chunks: list[str] = []
+    for line in lines:
+        if chunks and len(chunks[-1]) + 1 + len(line) <= budget:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line[:budget])
+    return chunks
 
 
 def _decided_line(request: Request, currency: str) -> str:
@@ -443,6 +460,8 @@ def home_view(
         for request in waiting[:20]:
             blocks.append(_md(_list_line(request, currency)))
             blocks.append(_small(_precheck_line(request.precheck)))
+        if len(waiting) > 20:
+            blocks.append(_small(f"…and {len(waiting) - 20} more, newer than these."))
         blocks.append(DividerBlock())
         decisions = [_decided_line(r, currency) for r in decided]
         blocks += _section(

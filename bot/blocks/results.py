@@ -158,14 +158,25 @@ def result_message(outcome: Outcome, currency: str = "₹") -> SlackMessage:
             return _unknown(outcome)
 
 
-def _request(code: str | None, request_id: str | None, said: str | None = None) -> ContextBlock:
-    """The small print for escalation: Capillary's code, request id and own words."""
+_NOT_REACHED = "No request id: Capillary was not reached."
+_NO_ANSWER = "No request id: Capillary's answer never arrived."
+
+
+def _request(
+    code: str | None,
+    request_id: str | None,
+    said: str | None = None,
+    *,
+    without: str = _NOT_REACHED,
+) -> ContextBlock:
+    """The small print for escalation: Capillary's code, request id and own words;
+    ``without`` is said when there are none."""
     parts = [f"Capillary code {code}"] if code else []
     if request_id:
         parts.append(f"request id {short_id(request_id)}")
     if said:
         parts.append(f"Capillary said “{escape(truncate(scrub(said), 200))}”")
-    return _small(" · ".join(parts) or "No request id: Capillary was not reached.")
+    return _small(" · ".join(parts) or without)
 
 
 def _coupon_value(coupon: CouponDetails, currency: str) -> str:
@@ -346,7 +357,8 @@ def _unknown(outcome: Unknown) -> SlackMessage:
         f"❓ The {verb} request for {subject} got no clear answer ({unknown.reason}), "
         "so we don't know yet whether it went through."
     )
-    blocks = (_md(first), _md(_what_is_known(outcome, subject)), _request(None, unknown.request_id))
+    small_print = _request(None, unknown.request_id, without=_NO_ANSWER)
+    blocks = (_md(first), _md(_what_is_known(outcome, subject)), small_print)
     return SlackMessage(first, blocks)
 
 

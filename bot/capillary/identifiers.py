@@ -172,13 +172,33 @@ def mask_text(value: str) -> str:
     return _MASK + text[-4:] if len(text) > 4 else _MASK
 
 
-_EMBEDDED = re.compile(r"[^\s@\"'<>()]+@[^\s@\"'<>()]+\.[A-Za-z]{2,}|\+?\d[\d\-]{6,}\d")
+# An email, or a run of digits that may be split by dashes, dots or single spaces
+# ("+91 98765 43210", "98765-43210").
+_EMBEDDED = re.compile(
+    r"[^\s@\"'<>()]+@[^\s@\"'<>()]+\.[A-Za-z]{2,}|\+?\d(?:[\d\-.]|\s(?=\d)){6,}\d"
+)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}-\d{2}-\d{4}")
+# Fewer digits than this is an amount or a count, not a phone number (more are needed when
+# the digits are split by spaces: "bill 1450 500" is two numbers).
+_PHONE_DIGITS, _SPACED_PHONE_DIGITS = 7, 8
 
 
 def scrub(text: str) -> str:
-    """Free text from elsewhere (Capillary's messages) with any email or phone-like number
-    masked, so an identifier it happens to repeat is never shown or exported."""
-    return _EMBEDDED.sub(lambda found: mask_text(found.group(0)), text)
+    """Free text from elsewhere (Capillary's messages, an approver's note) with any email or
+    phone-like number masked, so an identifier it happens to repeat is never shown or
+    exported. Dates and short numbers (amounts) stay as they are."""
+    return _EMBEDDED.sub(_mask_found, text)
+
+
+def _mask_found(found: re.Match[str]) -> str:
+    text = found.group(0)
+    if "@" in text:
+        return mask_text(text)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    needed = _SPACED_PHONE_DIGITS if any(ch.isspace() for ch in text) else _PHONE_DIGITS
+    if _DATE.fullmatch(text) or len(digits) < needed:
+        return text
+    return mask_text(digits)
 
 
 _CUSTOMER_SHAPE = re.compile(

@@ -51,6 +51,8 @@ _COUNTED = (
     State.DONE,
     State.UNKNOWN,
 )
+#: A pending request past its time counts as expired, even before an expiry round marks it.
+_NOT_TIMED_OUT = "NOT (state = 'pending' AND expires_at <= ?)"
 #: Finished states within :data:`DUPLICATE_WINDOW` that make a new request a duplicate.
 _RECENTLY = (State.DONE, State.UNKNOWN)
 
@@ -270,10 +272,11 @@ class ApprovalStore:
     async def _duplicate_of(self, key: str, now: datetime) -> Request | None:
         live = ", ".join("?" * len(LIVE))
         recent = ", ".join("?" * len(_RECENTLY))
+        stamp = format_time(now)
         rows = await self._rows(
-            f"{_SELECT} WHERE dedup_key = ? AND (state IN ({live}) OR "
+            f"{_SELECT} WHERE dedup_key = ? AND ((state IN ({live}) AND {_NOT_TIMED_OUT}) OR "
             f"(state IN ({recent}) AND finished_at >= ?)) ORDER BY created_at LIMIT 1",
-            (key, *LIVE, *_RECENTLY, format_time(now - DUPLICATE_WINDOW)),
+            (key, *LIVE, stamp, *_RECENTLY, format_time(now - DUPLICATE_WINDOW)),
         )
         return rows[0] if rows else None
 
@@ -281,8 +284,8 @@ class ApprovalStore:
         marks = ", ".join("?" * len(_COUNTED))
         async with self._conn.execute(
             "SELECT COUNT(*) FROM approvals WHERE requester = ? AND verb = ? "
-            f"AND created_at >= ? AND state IN ({marks})",
-            (requester, verb.value, format_time(now - LIMIT_WINDOW), *_COUNTED),
+            f"AND created_at >= ? AND state IN ({marks}) AND {_NOT_TIMED_OUT}",
+            (requester, verb.value, format_time(now - LIMIT_WINDOW), *_COUNTED, format_time(now)),
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
