@@ -6,6 +6,10 @@ emulator, its Capillary calls to the sandbox. Nothing is mocked.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -174,3 +178,74 @@ async def running_stack(tmp: Path, **settings: Any) -> AsyncIterator[Stack]:
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     async with running_stack(tmp_path) as running:
         yield running
+
+
+# --- the bot in its own process (restarts, signals) ----------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_env(database: Path, capillary: str, slack: str, port: int) -> dict[str, str]:
+    prefixes = ("CAPILLARY_", "SLACK_", "COUPON_BOT_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack,
+        CAPILLARY_BASE_URL=capillary,
+        CAPILLARY_USERNAME="sandbox",
+        CAPILLARY_PASSWORD="sandbox",
+        COUPON_BOT_DATABASE=str(database),
+        COUPON_BOT_POLICY=str(DEMO_POLICY),
+        COUPON_BOT_PORT=str(port),
+    )
+    return env
+
+
+@asynccontextmanager
+async def serving(
+    env: dict[str, str], port: int, http: httpx.AsyncClient
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``coupon-bot serve`` in its own process, once /healthz answers; stopped at the end."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await wait_until(lambda: healthy(http, port), timeout=20)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        _, errors = await process.communicate()
+        assert b"Traceback" not in errors, errors.decode()
+
+
+async def healthy(http: httpx.AsyncClient, port: int) -> bool:
+    try:
+        response = await http.get(f"http://127.0.0.1:{port}/healthz")
+    except httpx.TransportError:
+        return False
+    return response.status_code == 200
+
+
+async def wait_until(condition: object, timeout: float = 10) -> None:  # noqa: ASYNC109
+    async with asyncio.timeout(timeout):
+        while True:
+            result = condition()  # type: ignore[operator]
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return
+            await asyncio.sleep(0.05)

@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -25,8 +20,12 @@ from conftest import (
     SUPPORT,
     VIEWER,
     Stack,
+    free_port,
     make_settings,
     running_stack,
+    serve_env,
+    serving,
+    wait_until,
 )
 
 from bot.ids import BlockId
@@ -316,26 +315,26 @@ class TestRestarts:
     ) -> None:
         async with running_sandbox() as sandbox, running_slack_emulator() as emulator:
             settings = make_settings(sandbox.base_url, emulator.api_url, tmp_path)
-            port = _free_port()
-            env = _serve_env(settings.bot.database, sandbox.base_url, emulator.api_url, port)
+            port = free_port()
+            env = serve_env(settings.bot.database, sandbox.base_url, emulator.api_url, port)
             url = f"http://127.0.0.1:{port}/slack/events"
             async with httpx.AsyncClient(timeout=30) as http:
                 driver = SlackDriver(url, SIGNING_SECRET, emulator, http)
-                async with _serving(env, port, http) as bot:
+                async with serving(env, port, http) as bot:
                     stack = Stack(sandbox, emulator, None, driver)  # type: ignore[arg-type]
                     await stack.command(f"redeem GOOD100 {RIYA} txn=B-99")
                     card = await stack.card()
                     # The redeem takes effect in Capillary, but its answer never comes back.
                     await stack.faults(timeout_next=1, timeout_seconds=5, only_path="coupon/redeem")
                     await stack.decide(card)
-                    await _wait(lambda: _redeem_calls(sandbox) == 1)
+                    await wait_until(lambda: _redeem_calls(sandbox) == 1)
                     bot.send_signal(signal.SIGKILL)
                     await bot.wait()
                 assert db_states(settings.bot.database) == ["executing"]
                 parent = stack.parents()[0]
                 assert "❓" not in parent.text and "✅" not in parent.text
 
-                async with _serving(env, port, http):
+                async with serving(env, port, http):
                     parent = await emulator.state.wait_for(
                         lambda: (p := emulator.state.messages(SUPPORT)[0]) and "❓" in p.text and p,
                         timeout=20,
@@ -352,74 +351,6 @@ class TestRestarts:
 
 def _redeem_calls(sandbox: object) -> int:
     return sum(1 for c in sandbox.calls if c.path == "/v1.1/coupon/redeem")  # type: ignore[attr-defined]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve_env(database: Path, capillary: str, slack: str, port: int) -> dict[str, str]:
-    prefixes = ("CAPILLARY_", "SLACK_", "COUPON_BOT_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=slack,
-        CAPILLARY_BASE_URL=capillary,
-        CAPILLARY_USERNAME="sandbox",
-        CAPILLARY_PASSWORD="sandbox",
-        COUPON_BOT_DATABASE=str(database),
-        COUPON_BOT_POLICY=str(DEMO_POLICY),
-        COUPON_BOT_PORT=str(port),
-    )
-    return env
-
-
-@asynccontextmanager
-async def _serving(
-    env: dict[str, str], port: int, http: httpx.AsyncClient
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``coupon-bot serve`` in its own process, once /healthz answers; stopped at the end."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        await _wait(lambda: _healthy(http, port), timeout=20)
-        yield process
-    finally:
-        if process.returncode is None:
-            process.terminate()
-        _, errors = await process.communicate()
-        assert b"Traceback" not in errors, errors.decode()
-
-
-async def _healthy(http: httpx.AsyncClient, port: int) -> bool:
-    try:
-        response = await http.get(f"http://127.0.0.1:{port}/healthz")
-    except httpx.TransportError:
-        return False
-    return response.status_code == 200
-
-
-async def _wait(condition: object, timeout: float = 10) -> None:  # noqa: ASYNC109
-    async with asyncio.timeout(timeout):
-        while True:
-            result = condition()  # type: ignore[operator]
-            if asyncio.iscoroutine(result):
-                result = await result
-            if result:
-                return
-            await asyncio.sleep(0.05)
 
 
 class TestHomeTab:

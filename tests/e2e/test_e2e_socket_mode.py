@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import AGENT, DEMO_POLICY, LEAD, SUPPORT, make_settings
+from conftest import AGENT, DEMO_POLICY, LEAD, SUPPORT, free_port, make_settings
 from pydantic import SecretStr
 
 from bot.ids import ActionId, BlockId
@@ -34,12 +33,6 @@ from bot.server import running_socket_mode_bot
 from bot.settings import Settings
 
 APP_TOKEN = "xapp-1-A0COUPON-1-e2e"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def socket_mode_settings(sandbox_url: str, api_url: str, tmp: Path) -> Settings:
@@ -172,7 +165,7 @@ async def test_serve_socket_mode_from_the_command_line(tmp_path: Path) -> None:
             "CAPILLARY_BASE_URL": "sandbox",
             "COUPON_BOT_POLICY": str(DEMO_POLICY),
             "COUPON_BOT_DATABASE": str(tmp_path / "serve.sqlite3"),
-            "COUPON_BOT_PORT": str(port := _free_port()),
+            "COUPON_BOT_PORT": str(port := free_port()),
         }
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "bot", "serve", "--socket-mode"),
