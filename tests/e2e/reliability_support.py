@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -233,3 +233,24 @@ def _audit(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
+
+
+# --- waiting for the bot's work after its acks ------------------------------------------------
+
+
+def _after_ack_work() -> list[asyncio.Task[Any]]:
+    """The bot's tracked work after acks (``bot.background.Background`` runs each in a task
+    whose coroutine is its ``_guarded`` wrapper)."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__qualname__", "") == "Background._guarded"
+    ]
+
+
+async def wait_idle(timeout: float = 30) -> None:  # noqa: ASYNC109
+    """Until no work the bot started after an ack is still running (on the stack's loop)."""
+    async with asyncio.timeout(timeout):
+        await asyncio.sleep(0)
+        while busy := _after_ack_work():
+            await asyncio.wait(busy)
