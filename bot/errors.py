@@ -17,6 +17,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import payload
 from bot.blocks.messages import NOT_IN_CHANNEL, internal_error
 from bot.capillary.errors import CapillaryError
 from bot.capillary.identifiers import InvalidInputError
@@ -33,6 +34,8 @@ _SLACK_ERRORS = {
     "is_archived": "This channel is archived, so I can't answer here.",
     "hash_conflict": "That form changed while you were clicking. Close it and start again.",
     "expired_trigger_id": "Slack took too long to open the form. Please try again.",
+    "user_not_in_channel": "Join the channel first: only its members can do that there.",
+    "not_found": "That form or message is gone. Start again with `/coupon`.",
 }
 
 
@@ -71,8 +74,12 @@ def _as_ack(body: dict[str, Any], text: str) -> BoltResponse | None:
     if body.get("command"):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
     if body.get("type") == "view_submission":
-        blocks = body.get("view", {}).get("blocks", [])
-        inputs = [b["block_id"] for b in blocks if b.get("type") == "input" and b.get("block_id")]
+        blocks = payload.field(body, "view", "blocks")
+        inputs = [
+            block_id
+            for b in (blocks if isinstance(blocks, list) else [])
+            if payload.text(b, "type") == "input" and (block_id := payload.text(b, "block_id"))
+        ]
         if inputs:
             errors = {inputs[0]: text[:2000]}
             return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})

@@ -13,6 +13,7 @@ from bot.blocks.approvals import read_request_id
 from bot.blocks.modals import notice_view, read_metadata, verb_form
 from bot.commands import Verb
 from bot.ids import ActionId
+from bot.payload import mapping, text
 from bot.runtime import Runtime
 
 __all__ = ["register"]
@@ -29,11 +30,14 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        view, user = body["view"], body["user"]["id"]
-        metadata = read_metadata(view.get("private_metadata"))
-        verb = Verb(action["value"]) if action.get("value") in Verb._value2member_map_ else None
-        if metadata is None or verb is None:
-            return
+        view, user = mapping(body, "view"), text(body, "user", "id")
+        metadata = read_metadata(text(view, "private_metadata"))
+        value = text(action, "value")
+        verb = Verb(value) if value is not None and value in Verb._value2member_map_ else None
+        view_id = text(view, "id")
+        if metadata is None or verb is None or user is None or view is None or view_id is None:
+            return  # not a menu of ours
+
         context["channel_id"] = metadata.channel_id  # where the error exit can answer
         decision = await runtime.access.check(user, metadata.channel_id, verb)
         new_view = (
@@ -41,7 +45,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             if decision.allowed
             else notice_view("Not allowed", runtime.access.refusal_text(decision, verb))
         )
-        update = client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+        update = client.views_update(view_id=view_id, hash=text(view, "hash"), view=new_view)
         runtime.after_ack(update, body, context, client)
 
     app.action(PICK_VERB)(on_pick_verb)
@@ -56,17 +60,18 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         """Approve / Reject on a card: the modal that decides opens after the ack (the
         trigger lives 3 s); only submitting it decides."""
         await ack()
-        request_id = read_request_id(action.get("value"))
-        channel = (body.get("channel") or {}).get("id")
-        if request_id is None or not channel:
-            return
+        request_id = read_request_id(text(action, "value"))
+        channel, user = text(body, "channel", "id"), text(body, "user", "id")
+        trigger_id = text(body, "trigger_id")
+        if request_id is None or channel is None or user is None or trigger_id is None:
+            return  # not a card of ours
         context["channel_id"] = channel  # where the error exit can answer
         offer = runtime.approvals.offer(
             request_id,
-            body["user"]["id"],
+            user,
             channel,
-            approve=action["action_id"] == ActionId.APPROVE,
-            trigger_id=body["trigger_id"],
+            approve=text(action, "action_id") == ActionId.APPROVE,
+            trigger_id=trigger_id,
         )
         runtime.after_ack(offer, body, context, client)
 

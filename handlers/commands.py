@@ -12,6 +12,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import payload
 from bot.access import Access
 from bot.approval_flow import Refused
 from bot.blocks.help import help_message
@@ -57,7 +58,9 @@ class CommandGate(AsyncMiddleware):
             return _ephemeral(usage_reply(str(error), usage(error.verb) if error.verb else None))
         # The action menu (bare /coupon) needs at least the right to look coupons up.
         verb = (parsed.verb or Verb.GET) if isinstance(parsed, OpenForm) else parsed.verb
-        user, channel = body["user_id"], body["channel_id"]
+        user, channel = payload.text(body, "user_id"), payload.text(body, "channel_id")
+        if user is None or channel is None:  # Slack always sends both
+            return BoltResponse(status=400, body="a slash command needs user_id and channel_id")
         decision = await self._access.check(user, channel, verb)
         if not decision.allowed:
             self._audit(parsed, verb, user, body, refused=decision.reason)
@@ -97,14 +100,17 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     ) -> None:
         parsed, user, channel = context["parsed"], command["user_id"], command["channel_id"]
         match parsed:
+            case OpenForm() if payload.text(command, "trigger_id") is None:
+                await ack(text="Type the whole command: `/coupon help` shows how.")
             case OpenForm(verb=None):
                 await ack()
-                menu = _open_menu(runtime, client, command["trigger_id"], user, channel)
+                trigger = str(command["trigger_id"])
+                menu = _open_menu(runtime, client, trigger, user, channel)
                 runtime.after_ack(menu, body, context, client)
             case OpenForm(verb=Verb() as verb, prefill=prefill):
                 await ack()
                 form = verb_form(verb, channel, prefill)
-                opened = client.views_open(trigger_id=command["trigger_id"], view=form)
+                opened = client.views_open(trigger_id=str(command["trigger_id"]), view=form)
                 runtime.after_ack(opened, body, context, client)
             case Help(topic=topic):
                 await ack(**(await _help(runtime, user, channel, topic)).as_kwargs())

@@ -15,6 +15,7 @@ from bot.commands import Issue, Redeem
 from bot.conversation import RunnableCommand
 from bot.grammar import FormErrors, parse_form
 from bot.ids import BlockId, CallbackId
+from bot.payload import field, text
 from bot.recording import scene_of
 from bot.runtime import Runtime
 
@@ -29,23 +30,24 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
-        metadata = read_metadata(view.get("private_metadata"))
-        if metadata is None or metadata.verb not in FORM_VERBS:
+        metadata = read_metadata(text(view, "private_metadata"))
+        user = text(body, "user", "id")
+        if metadata is None or metadata.verb not in FORM_VERBS or user is None:
             await ack()  # not a form of ours: close it
             return
-        user, channel, verb = body["user"]["id"], metadata.channel_id, metadata.verb
+        channel, verb = metadata.channel_id, metadata.verb
         context["channel_id"] = channel  # where the error exit can answer
         try:
-            command = parse_form(verb, form_values(view["state"]["values"]))
+            command = parse_form(verb, form_values(field(view, "state", "values")))
         except FormErrors as invalid:
             await ack(response_action="errors", errors=invalid.errors)
             return
         assert isinstance(command, RunnableCommand), "every form verb runs against Capillary"
         decision = await runtime.access.check(user, channel, verb)
-        team = body.get("team", {}).get("id")
+        team = text(body, "team", "id")
         if runtime.recorder is not None:
             runtime.recorder.received(scene_of(command, user, channel, team), decision.reason)
-        first_block = str(view["blocks"][0].get("block_id", BlockId.CODE))
+        first_block = text(_first(view), "block_id") or BlockId.CODE
         if not decision.allowed:
             refusal = runtime.access.refusal_text(decision, verb)
             await ack(response_action="errors", errors={first_block: refusal})
@@ -73,23 +75,21 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     ) -> None:
         """Approve or reject: the compare-and-set happens here, in the ack, so whoever lost
         the race is told in the modal who decided first; the winner's modal closes."""
-        request_id = read_request_id(view.get("private_metadata"))
-        if request_id is None:
+        request_id = read_request_id(text(view, "private_metadata"))
+        user = text(body, "user", "id")
+        if request_id is None or user is None:
             await ack()  # not a request of ours: close it
             return
-        approve = view["callback_id"] == CallbackId.APPROVE_FORM
-        field = BlockId.NOTE if approve else BlockId.REASON
-        note = form_values(view["state"]["values"]).get(field)
+        approve = text(view, "callback_id") == CallbackId.APPROVE_FORM
+        block = BlockId.NOTE if approve else BlockId.REASON
+        note = form_values(field(view, "state", "values")).get(block)
         if not approve and note is None:
-            await ack(response_action="errors", errors={field: NEED_REASON})
+            await ack(response_action="errors", errors={block: NEED_REASON})
             return
-        user = body["user"]
-        name = user.get("username") or user.get("name")
-        decided = await runtime.approvals.decide(
-            request_id, user["id"], name, approve=approve, note=note
-        )
+        name = text(body, "user", "username") or text(body, "user", "name")
+        decided = await runtime.approvals.decide(request_id, user, name, approve=approve, note=note)
         if isinstance(decided, str):
-            await ack(response_action="errors", errors={field: decided})
+            await ack(response_action="errors", errors={block: decided})
             return
         await ack()
         context["channel_id"] = decided.channel  # where the error exit can answer
@@ -97,3 +97,9 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
     for callback in (CallbackId.APPROVE_FORM, CallbackId.REJECT_FORM):
         app.view(callback)(on_decision)
+
+
+def _first(view: object) -> object:
+    """The view's first block (its errors are shown under it), or None."""
+    blocks = field(view, "blocks")
+    return blocks[0] if isinstance(blocks, list) and blocks else None

@@ -27,6 +27,7 @@ from bot.blocks.messages import VERB_TITLES
 from bot.commands import Verb
 from bot.grammar import MAX_TEXT
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.payload import field
 
 __all__ = [
     "FORM_VERBS",
@@ -178,14 +179,15 @@ def _input(field: Field, initial: str | None) -> InputBlock:
     )
 
 
-def form_values(
-    state_values: Mapping[str, Mapping[str, Mapping[str, object]]],
-) -> dict[str, str | None]:
-    """``view.state.values`` → {block_id: typed text or None}."""
+def form_values(state_values: object) -> dict[str, str | None]:
+    """``view.state.values`` → {block_id: typed text or None}; anything not shaped like
+    Slack's state is left out."""
     result: dict[str, str | None] = {}
+    if not isinstance(state_values, dict):
+        return result
     for block_id, actions in state_values.items():
-        value = actions.get(ActionId.INPUT, {}).get("value")
-        result[block_id] = value if isinstance(value, str) and value.strip() else None
+        value = field(actions, ActionId.INPUT, "value")
+        result[str(block_id)] = value if isinstance(value, str) and value.strip() else None
     return result
 
 
