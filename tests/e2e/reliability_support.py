@@ -11,11 +11,15 @@ failure there, with its correlation id) and every exception the loop saw but nob
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import subprocess
 import sys
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -164,6 +168,14 @@ def driver(stack: Stack) -> SlackDriver:
     return SlackDriver(stack.bot.url, SIGNING_SECRET, stack.emulator, stack.slack._http)
 
 
+def sign_bytes(body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's signature headers for any bytes (the driver's ``sign`` wants UTF-8)."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + stamp.encode() + b":" + body
+    digest = hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
 _USAGE = ("Usage: `", "/coupon help")
 _REFUSALS = (
     "You need the ",
@@ -254,3 +266,46 @@ async def wait_idle(timeout: float = 30) -> None:  # noqa: ASYNC109
         await asyncio.sleep(0)
         while busy := _after_ack_work():
             await asyncio.wait(busy)
+
+
+# --- nothing unaudited ---------------------------------------------------------------------------
+
+#: A parent's final status emoji → the ``outcome`` its audit row must carry.
+OUTCOME_OF_STATUS = {"✅": "ok", "❌": "failed", "⚠️": "failed", "❓": "unknown"}
+REJECTED = "🚫 rejected"
+
+
+def assert_every_command_audited(
+    database: Path, threads: list[Message], capillary_calls: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Read back with ``coupon-bot audit``: one ``command`` row per thread (same verb, code,
+    series and customer as the thread's other rows); in each thread, ``capillary_call`` rows
+    and exactly one ``outcome`` row agreeing with the parent's status (a rejected request:
+    its ``rejected`` row instead); no row outside the threads; one ``capillary_call`` row per
+    call the sandbox received; a hash chain that verifies. Returns each thread's rows (by
+    parent ts, oldest first, without the ``command`` row, which carries no thread)."""
+    rows = audit_rows(database)
+    commands = [row for row in rows if row["event"] == "command"]
+    in_threads: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["event"] != "command":
+            in_threads.setdefault(row["thread_ts"], []).append(row)
+    assert set(in_threads) == {p.ts for p in threads}, (set(in_threads), threads)
+    what = ("actor", "verb", "code", "series_id", "customer")
+    asked = Counter(tuple(row[key] for key in what) for row in commands)
+    answered = Counter(tuple(found[0][key] for key in what) for found in in_threads.values())
+    assert asked == answered, (asked, answered)
+    for parent in threads:
+        found = in_threads[parent.ts]
+        events = [row["event"] for row in found]
+        assert "capillary_call" in events, (parent.text, events)
+        if parent.text.endswith(REJECTED):  # decided, never run: no outcome
+            assert events[-1] == "rejected" and "outcome" not in events, (parent.text, events)
+            continue
+        assert events.count("outcome") == 1, (parent.text, events)
+        (outcome,) = (row for row in found if row["event"] == "outcome")
+        status = next(emoji for emoji in OUTCOME_OF_STATUS if parent.text.endswith(emoji))
+        assert outcome["outcome"] == OUTCOME_OF_STATUS[status], (parent.text, outcome)
+    assert sum(row["event"] == "capillary_call" for row in rows) == capillary_calls
+    assert audit_verifies(database)
+    return in_threads
