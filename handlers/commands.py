@@ -1,46 +1,60 @@
-"""``/coupon``: parse and authorize in middleware, then ack → one service call → reply."""
+"""``/coupon``: parse and authorize, ack, then one service call → reply in a thread."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payload
-from bot.access import Access
 from bot.approval_flow import Refused
 from bot.blocks.help import help_message
 from bot.blocks.messages import usage_reply
 from bot.blocks.modals import action_menu, verb_form
 from bot.blocks.results import SlackMessage
-from bot.commands import Command, Help, Issue, LogQuery, OpenForm, Pending, Redeem, UsageError, Verb
+from bot.commands import (
+    Check,
+    Command,
+    Get,
+    Help,
+    Issue,
+    LogQuery,
+    OpenForm,
+    Pending,
+    Redeem,
+    Resend,
+    SeriesInfo,
+    UsageError,
+    Verb,
+)
 from bot.grammar import parse_command, usage
 from bot.ids import SLASH_COMMAND
 from bot.logquery import parse_log_filters
 from bot.policy import RefusalReason
-from bot.recording import Recorder, scene_of
+from bot.recording import scene_of
 from bot.runtime import Runtime
 
 __all__ = ["register"]
 
 
-class CommandGate(AsyncMiddleware):
-    """Parse and authorize ``/coupon`` before its listener runs.
+class CouponCommand(AsyncMiddleware):
+    """``/coupon``, whole: parse, authorize, ack, and hand anything slow to after the ack.
 
-    Refusals and usage errors are the ack itself (ephemeral); returning one ends the request.
-    A class rather than a function: Bolt then skips building keyword arguments for it,
-    which is a good part of an ack's cost under a burst of commands.
+    A global class middleware rather than ``app.command()`` with a listener: Bolt then
+    neither matches listeners nor builds keyword arguments (twice: for the matcher and for
+    the listener), which was most of an ack's cost under a burst of commands. Slack's
+    signature is checked before this runs (Bolt's built-in middleware come first), and an
+    exception here reaches the error exit like one from a listener.
     """
 
-    def __init__(self, access: Access, recorder: Recorder | None):
-        self._access = access
-        self._recorder = recorder
+    def __init__(self, runtime: Runtime):
+        self._runtime = runtime
 
     async def async_process(
         self,
@@ -50,26 +64,70 @@ class CommandGate(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
         body = req.body
+        if body.get("command") != SLASH_COMMAND:
+            return await next()
+        ack = req.context.ack
+        user, channel = payload.text(body, "user_id"), payload.text(body, "channel_id")
+        if user is None or channel is None:  # Slack always sends both
+            return BoltResponse(status=400, body="a slash command needs user_id and channel_id")
         try:
             parsed = parse_command(str(body.get("text") or ""))
             if isinstance(parsed, LogQuery):
                 parse_log_filters(parsed.text)  # a bad filter is a usage error, now
         except UsageError as error:
-            return _ephemeral(usage_reply(str(error), usage(error.verb) if error.verb else None))
+            reply = usage_reply(str(error), usage(error.verb) if error.verb else None)
+            return await ack(response_type="ephemeral", text=reply)
         # The action menu (bare /coupon) needs at least the right to look coupons up.
         verb = (parsed.verb or Verb.GET) if isinstance(parsed, OpenForm) else parsed.verb
-        user, channel = payload.text(body, "user_id"), payload.text(body, "channel_id")
-        if user is None or channel is None:  # Slack always sends both
-            return BoltResponse(status=400, body="a slash command needs user_id and channel_id")
-        decision = await self._access.check(user, channel, verb)
+        access = self._runtime.access
+        decision = await access.check(user, channel, verb)
         if not decision.allowed:
             self._audit(parsed, verb, user, body, refused=decision.reason)
-            return _ephemeral(self._access.refusal_text(decision, verb))
+            return await ack(response_type="ephemeral", text=access.refusal_text(decision, verb))
         if not isinstance(parsed, OpenForm):  # a form is audited when it is submitted
             self._audit(parsed, verb, user, body, refused=None)
-        req.context["parsed"] = parsed
-        await next()
-        return resp
+        return await self._answer(parsed, user, channel, body, req.context)
+
+    async def _answer(
+        self,
+        parsed: Command | OpenForm,
+        user: str,
+        channel: str,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> BoltResponse:
+        """The ack for an allowed command, and what continues after it."""
+        runtime, ack, client = self._runtime, context.ack, context.client
+        trigger = payload.text(body, "trigger_id")
+        team = payload.text(body, "team_id")
+        match parsed:
+            case OpenForm() if trigger is None:
+                return await ack(text="Type the whole command: `/coupon help` shows how.")
+            case OpenForm(verb=None):
+                after: Coroutine[Any, Any, object] = _open_menu(
+                    runtime, client, str(trigger), user, channel
+                )
+            case OpenForm(verb=Verb() as verb, prefill=prefill):
+                form = verb_form(verb, channel, prefill)
+                after = client.views_open(trigger_id=str(trigger), view=form)
+            case Help(topic=topic):
+                return await ack(**(await _help(runtime, user, channel, topic)).as_kwargs())
+            case Pending():
+                message = await runtime.approvals.pending_message(channel)
+                return await ack(response_type="ephemeral", **message.as_kwargs())
+            case LogQuery(text=text):
+                filters = parse_log_filters(text)
+                after = runtime.conversation.show_log(user, channel, parsed, filters)
+            case Issue() | Redeem():
+                request = await runtime.approvals.open(user, channel, parsed, team)
+                if isinstance(request, Refused):
+                    return await ack(response_type="ephemeral", text=request.text)
+                after = runtime.approvals.start(request)
+            case Get() | SeriesInfo() | Check() | Resend():
+                after = runtime.conversation.run(user, channel, parsed, team)
+        response = await ack()
+        runtime.after_ack(after, body, context, client)
+        return response
 
     def _audit(
         self,
@@ -79,66 +137,16 @@ class CommandGate(AsyncMiddleware):
         body: dict[str, Any],
         refused: RefusalReason | None,
     ) -> None:
-        if self._recorder is None:
+        recorder = self._runtime.recorder
+        if recorder is None:
             return
         command = parsed if not isinstance(parsed, OpenForm) else Help(verb)
         scene = scene_of(command, user, body["channel_id"], body.get("team_id"))
-        self._recorder.received(replace(scene, verb=verb.value), refused)
-
-
-def _ephemeral(text: str) -> BoltResponse:
-    return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+        recorder.received(replace(scene, verb=verb.value), refused)
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    async def on_command(
-        ack: AsyncAck,
-        command: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
-        parsed, user, channel = context["parsed"], command["user_id"], command["channel_id"]
-        match parsed:
-            case OpenForm() if payload.text(command, "trigger_id") is None:
-                await ack(text="Type the whole command: `/coupon help` shows how.")
-            case OpenForm(verb=None):
-                await ack()
-                trigger = str(command["trigger_id"])
-                menu = _open_menu(runtime, client, trigger, user, channel)
-                runtime.after_ack(menu, body, context, client)
-            case OpenForm(verb=Verb() as verb, prefill=prefill):
-                await ack()
-                form = verb_form(verb, channel, prefill)
-                opened = client.views_open(trigger_id=str(command["trigger_id"]), view=form)
-                runtime.after_ack(opened, body, context, client)
-            case Help(topic=topic):
-                await ack(**(await _help(runtime, user, channel, topic)).as_kwargs())
-            case LogQuery(text=text):
-                await ack()
-                shown = runtime.conversation.show_log(
-                    user, channel, parsed, parse_log_filters(text)
-                )
-                runtime.after_ack(shown, body, context, client)
-            case Pending():
-                message = await runtime.approvals.pending_message(channel)
-                await ack(response_type="ephemeral", **message.as_kwargs())
-            case Issue() | Redeem():
-                request = await runtime.approvals.open(
-                    user, channel, parsed, command.get("team_id")
-                )
-                if isinstance(request, Refused):
-                    await ack(response_type="ephemeral", text=request.text)
-                    return
-                await ack()
-                runtime.after_ack(runtime.approvals.start(request), body, context, client)
-            case _:
-                await ack()
-                work = runtime.conversation.run(user, channel, parsed, command.get("team_id"))
-                runtime.after_ack(work, body, context, client)
-
-    gate = CommandGate(runtime.access, runtime.recorder)
-    app.command(SLASH_COMMAND, middleware=[gate])(on_command)
+    app.use(CouponCommand(runtime))
 
 
 async def _open_menu(
