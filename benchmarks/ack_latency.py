@@ -153,7 +153,7 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(args: argparse.Namespace, ports: dict[str, int]) -> None:
+async def measure(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, list[float]]:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         faults = f"http://127.0.0.1:{ports['sandbox']}/__sandbox/faults"
@@ -174,7 +174,7 @@ async def run(args: argparse.Namespace, ports: dict[str, int]) -> None:
             for name, url in targets.items():
                 results[name] += await burst(http, url, ports["emulator"], args.concurrency)
                 await asyncio.sleep(settle)
-    report(results, args)
+    return results
 
 
 def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
@@ -193,17 +193,26 @@ def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    found = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--latency-ms", type=int, default=2000)
-    args = parser.parse_args()
+    found.add_argument("--concurrency", type=int, default=200)
+    found.add_argument("--rounds", type=int, default=3)
+    found.add_argument("--latency-ms", type=int, default=2000)
+    return found
+
+
+def measured(args: argparse.Namespace) -> dict[str, list[float]]:
+    """Ack ms of the bare handler and of the bot, with the four processes started for it."""
     ports = {name: free_port() for name in ("sandbox", "emulator", "bot", "bare")}
     with processes(ports["sandbox"], ports["emulator"], ports["bot"], ports["bare"]):
-        asyncio.run(run(args, ports))
+        return asyncio.run(measure(args, ports))
+
+
+def main() -> None:
+    args = parser().parse_args()
+    report(measured(args), args)
 
 
 if __name__ == "__main__":
