@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -65,6 +66,11 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def processes(sandbox: int, emulator: int, bot: int, bare: int) -> Iterator[None]:
+    with tempfile.TemporaryDirectory(prefix="ack-bench-") as folder:
+        yield from _processes(sandbox, emulator, bot, bare, Path(folder) / "bot.sqlite3")
+
+
+def _processes(sandbox: int, emulator: int, bot: int, bare: int, database: Path) -> Iterator[None]:
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-benchmark",
@@ -75,6 +81,7 @@ def processes(sandbox: int, emulator: int, bot: int, bare: int) -> Iterator[None
         "CAPILLARY_PASSWORD": "sandbox",
         "COUPON_BOT_POLICY": str(ROOT / "bot" / "sandbox" / "demo-policy.toml"),
         "COUPON_BOT_LOG_FORMAT": "text",
+        "COUPON_BOT_DATABASE": str(database),  # not a file left in the working directory
     }
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": ROOT}
     started = [

@@ -8,12 +8,14 @@ from __future__ import annotations
 import operator
 import os
 import platform
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "Figure",
+    "OtherWork",
     "Target",
     "fmt",
     "load_now",
@@ -85,8 +87,10 @@ def fmt(value: float, unit: str = "") -> str:
         text = f"{value:,.0f}"
     elif magnitude >= 10:
         text = f"{value:.1f}"
-    else:
+    elif magnitude >= 0.1 or magnitude == 0:
         text = f"{value:.2f}"
+    else:
+        text = f"{value:.1e}" if magnitude < 0.001 else f"{value:.3f}"
     if not unit:
         return text
     return f"{text}{unit}" if unit in ("×", "%") else f"{text} {unit}"
@@ -174,3 +178,36 @@ def machine(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 def load_now() -> str:
     """The 1-, 5- and 15-minute load averages: how busy the shared machine was."""
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+class OtherWork:
+    """How many CPU cores *other* processes kept busy since this was made: the machine's busy
+    time (``/proc/stat``) minus this process's and its finished children's CPU time.
+
+    Read it after the benchmark's helper processes have been waited for, or their CPU time
+    counts as other work.
+    """
+
+    def __init__(self, stat: Path = Path("/proc/stat")):
+        self._stat = stat
+        self._start = self._now()
+
+    def _now(self) -> tuple[float, float, float]:
+        mine = os.times()
+        own = mine.user + mine.system + mine.children_user + mine.children_system
+        return time.monotonic(), _busy_seconds(self._stat), own
+
+    def cores(self) -> float:
+        (wall0, busy0, own0), (wall, busy, own) = self._start, self._now()
+        if wall <= wall0:
+            return 0.0
+        return max(0.0, ((busy - busy0) - (own - own0)) / (wall - wall0))
+
+
+def _busy_seconds(stat: Path) -> float:
+    """CPU seconds spent on anything but idling, all cores, since boot."""
+    if not stat.exists():
+        return 0.0
+    fields = [int(x) for x in stat.read_text().splitlines()[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")

@@ -27,7 +27,7 @@ from benchmarks import (
     thread_latency,
     throughput,
 )
-from benchmarks.report import Figure, Target, machine, markdown_table, merge_runs
+from benchmarks.report import Figure, OtherWork, Target, machine, markdown_table, merge_runs
 
 __all__ = ["BENCHMARKS", "main", "summary"]
 
@@ -96,17 +96,18 @@ BENCHMARKS: dict[str, Benchmark] = {
 
 NOTE = (
     "Every process of a run (the bot, the baseline, the Capillary sandbox, and the Slack "
-    "emulator with the simulated agents) shares this machine's {cores} CPU cores, and other "
-    "work on the machine was not stopped: 1-minute load average {loads} while measuring."
+    "emulator with the simulated agents) shares this machine's {cores} CPU cores. Other work "
+    "on the machine was not stopped: it kept {others} cores busy on average while each "
+    "benchmark ran (the machine's busy time minus the benchmarks' own)."
 )
 
 
 def summary(
-    runs: Sequence[Sequence[Figure]], where: str, cores: int | None, loads: Sequence[float]
+    runs: Sequence[Sequence[Figure]], where: str, cores: int | None, others: Sequence[float]
 ) -> str:
     """The table, the machine and the caveat, as printed at the end (and pasted in the README)."""
-    load = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "unknown"
-    note = NOTE.format(cores=cores or "?", loads=load)
+    busy = f"{min(others):.1f}–{max(others):.1f}" if others else "an unknown number of"
+    note = NOTE.format(cores=cores or "?", others=busy)
     return "\n\n".join([markdown_table(merge_runs(runs)), f"Machine: {where}.", note])
 
 
@@ -134,21 +135,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {where}\n", flush=True)
     runs: list[list[Figure]] = []
     failed: list[str] = []
-    loads = [os.getloadavg()[0]]
+    others: list[float] = []
     for repeat in range(args.repeat):
         figures: list[Figure] = []
         for name in selected:
             print(f"== {name} (run {repeat + 1} of {args.repeat})", flush=True)
-            began = time.perf_counter()
+            began, other_work = time.perf_counter(), OtherWork()
             try:
                 figures += BENCHMARKS[name](args.quick)
             except Exception:
                 traceback.print_exc()
                 failed.append(name)
-            loads.append(os.getloadavg()[0])
-            print(f"   ({time.perf_counter() - began:.0f} s, load {loads[-1]:.1f})\n", flush=True)
+            others.append(other_work.cores())
+            elapsed = time.perf_counter() - began
+            print(f"   ({elapsed:.0f} s; other work: {others[-1]:.1f} cores)\n", flush=True)
         runs.append(figures)
-    print(summary(runs, where, os.cpu_count(), loads))
+    print(summary(runs, where, os.cpu_count(), others))
     if failed:
         print(f"\nFAILED: {', '.join(failed)}")
     return 1 if failed else 0

@@ -94,7 +94,7 @@ def test_repeated_runs_show_the_spread_and_how_often_the_target_was_met() -> Non
         "| ack | p99 90.0–120 ms | 30.0–40.0 ms (bare) | 3.00× | < 100 ms | 1/2 runs |" in summary
     )
     assert "Machine: Some CPU, 2 cores." in summary
-    assert "2 CPU cores" in summary and "load average 0.5–3.5 while" in summary
+    assert "2 CPU cores" in summary and "it kept 0.5–3.5 cores busy" in summary
 
 
 def test_the_machine_line_names_the_cpu(tmp_path: Path) -> None:
