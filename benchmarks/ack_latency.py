@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -65,6 +66,11 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def processes(sandbox: int, emulator: int, bot: int, bare: int) -> Iterator[None]:
+    with tempfile.TemporaryDirectory(prefix="ack-bench-") as folder:
+        yield from _processes(sandbox, emulator, bot, bare, Path(folder) / "bot.sqlite3")
+
+
+def _processes(sandbox: int, emulator: int, bot: int, bare: int, database: Path) -> Iterator[None]:
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-benchmark",
@@ -75,6 +81,7 @@ def processes(sandbox: int, emulator: int, bot: int, bare: int) -> Iterator[None
         "CAPILLARY_PASSWORD": "sandbox",
         "COUPON_BOT_POLICY": str(ROOT / "bot" / "sandbox" / "demo-policy.toml"),
         "COUPON_BOT_LOG_FORMAT": "text",
+        "COUPON_BOT_DATABASE": str(database),  # not a file left in the working directory
     }
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": ROOT}
     started = [
@@ -153,7 +160,7 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(args: argparse.Namespace, ports: dict[str, int]) -> None:
+async def measure(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, list[float]]:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         faults = f"http://127.0.0.1:{ports['sandbox']}/__sandbox/faults"
@@ -174,7 +181,7 @@ async def run(args: argparse.Namespace, ports: dict[str, int]) -> None:
             for name, url in targets.items():
                 results[name] += await burst(http, url, ports["emulator"], args.concurrency)
                 await asyncio.sleep(settle)
-    report(results, args)
+    return results
 
 
 def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
@@ -193,17 +200,26 @@ def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    found = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--latency-ms", type=int, default=2000)
-    args = parser.parse_args()
+    found.add_argument("--concurrency", type=int, default=200)
+    found.add_argument("--rounds", type=int, default=3)
+    found.add_argument("--latency-ms", type=int, default=2000)
+    return found
+
+
+def measured(args: argparse.Namespace) -> dict[str, list[float]]:
+    """Ack ms of the bare handler and of the bot, with the four processes started for it."""
     ports = {name: free_port() for name in ("sandbox", "emulator", "bot", "bare")}
     with processes(ports["sandbox"], ports["emulator"], ports["bot"], ports["bare"]):
-        asyncio.run(run(args, ports))
+        return asyncio.run(measure(args, ports))
+
+
+def main() -> None:
+    args = parser().parse_args()
+    report(measured(args), args)
 
 
 if __name__ == "__main__":

@@ -154,18 +154,16 @@ def quantile(samples: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--unindexed-queries", type=int, default=20)
-    args = parser.parse_args()
+async def benchmark(rows: int, queries: int, unindexed_queries: int) -> dict[str, float]:
+    """Print the report; return inserts/s (``inserts``) and each query kind's p99 in ms,
+    with (``by code``…) and without (``by code, no index``…) the indexes."""
+    found: dict[str, float] = {}
     population = Population()
     with tempfile.TemporaryDirectory(prefix="audit-bench-") as folder:
         path = Path(folder) / "audit.sqlite3"
-        print(f"writing {args.rows:,} events through AuditLog.record (batch_size=500) …")
-        writing, building = await fill(path, args.rows, population)
-        rate = args.rows / writing
+        print(f"writing {rows:,} events through AuditLog.record (batch_size=500) …")
+        writing, building = await fill(path, rows, population)
+        rate = found["inserts"] = rows / writing
         print(
             f"inserts: {rate:,.0f} rows/s through the writer ({writing:.1f} s; building the "
             f"events took another {building:.1f} s, not counted)  "
@@ -175,14 +173,15 @@ async def main() -> None:
         copy = unindexed_copy(path)
         pickers = population.pickers()
         print(
-            f"\nqueries, limit=20 (ms): {args.queries} per kind with indexes, "
-            f"{args.unindexed_queries} per kind without (each scans the table)"
+            f"\nqueries, limit=20 (ms): {queries} per kind with indexes, "
+            f"{unindexed_queries} per kind without (each scans the table)"
         )
         print(f"{'query':<12} {'p50':>7} {'p99':>7}   {'no index p50':>12} {'p99':>7}   target")
         for label, pick in pickers.items():
-            indexed = await time_queries(path, [pick() for _ in range(args.queries)])
-            plain = await time_queries(copy, [pick() for _ in range(args.unindexed_queries)])
-            p99 = quantile(indexed, 0.99)
+            indexed = await time_queries(path, [pick() for _ in range(queries)])
+            plain = await time_queries(copy, [pick() for _ in range(unindexed_queries)])
+            p99 = found[label] = quantile(indexed, 0.99)
+            found[f"{label}, no index"] = quantile(plain, 0.99)
             verdict = "PASS" if p99 < P99_TARGET_MS else "FAIL"
             print(
                 f"{label:<12} {quantile(indexed, 0.5):>7.2f} {p99:>7.2f}   "
@@ -190,6 +189,16 @@ async def main() -> None:
                 f"p99 < {P99_TARGET_MS:.0f} ms: {verdict}"
             )
         print(f"(python {sqlite3.sqlite_version=}, {os.cpu_count()} CPUs)")
+    return found
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--unindexed-queries", type=int, default=20)
+    args = parser.parse_args()
+    await benchmark(args.rows, args.queries, args.unindexed_queries)
 
 
 if __name__ == "__main__":

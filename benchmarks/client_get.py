@@ -67,7 +67,7 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(base_url: str, calls: int, rounds: int) -> None:
+async def measure(base_url: str, calls: int, rounds: int) -> dict[str, list[float]]:
     digest = hashlib.md5(b"sandbox").hexdigest()
     auth = "Basic " + base64.b64encode(f"sandbox:{digest}".encode()).decode()
     bare = httpx.AsyncClient(base_url=base_url, headers={"Accept": "application/json"})
@@ -92,7 +92,7 @@ async def run(base_url: str, calls: int, rounds: int) -> None:
         results["CapillaryClient.get"] += await timed(client_get, calls // rounds)
     await bare.aclose()
     await ours.aclose()
-    report(results)
+    return results
 
 
 def report(results: dict[str, list[float]]) -> None:
@@ -107,18 +107,23 @@ def report(results: dict[str, list[float]]) -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 
+def sandboxed(calls: int, rounds: int) -> dict[str, list[float]]:
+    """Per-call µs of the bare GET and of the client, against a sandbox started for it."""
+    port = free_port()
+    sandbox = start_sandbox(port)
+    try:
+        return asyncio.run(measure(f"http://127.0.0.1:{port}", calls, rounds))
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    port = free_port()
-    sandbox = start_sandbox(port)
-    try:
-        asyncio.run(run(f"http://127.0.0.1:{port}", args.calls, args.rounds))
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=10)
+    report(sandboxed(args.calls, args.rounds))
 
 
 if __name__ == "__main__":
