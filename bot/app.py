@@ -33,7 +33,7 @@ from bot.runtime import Runtime
 from bot.service import CouponApi, CouponService
 from bot.settings import Settings, SlackSettings
 from bot.storage.approvals import ApprovalStore
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, guard, views
 
 __all__ = ["CountedRateLimitHandler", "Deps", "build_app", "build_runtime", "web_client"]
 
@@ -160,6 +160,6 @@ def build_app(
         process_before_response=True,
     )
     app.error(error_exit)
-    for surface in (commands, actions, views, events):
+    for surface in (guard, commands, actions, views, events):
         surface.register(app, runtime)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["field", "mapping", "text"]
+__all__ = ["field", "mapping", "odd_shape", "text"]
 
 
 def field(data: object, *path: str) -> object:
@@ -31,3 +31,21 @@ def mapping(data: object, *path: str) -> dict[str, Any] | None:
     """The field when it is an object, else None."""
     value = field(data, *path)
     return value if isinstance(value, dict) else None
+
+
+def odd_shape(body: object) -> str | None:
+    """Why an interaction payload is not shaped as Slack sends it (Bolt itself would fail on
+    it while matching listeners), or None: ``view`` an object when present; for
+    ``block_actions``, ``actions`` a list of objects with a string ``action_id``."""
+    if not isinstance(body, dict):
+        return "the body is not an object"
+    if "view" in body and not isinstance(body["view"], dict):
+        return "view is not an object"
+    if body.get("type") != "block_actions":
+        return None
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions:
+        return "actions is not a list"
+    if not all(isinstance(text(action, "action_id"), str) for action in actions):
+        return "an action has no action_id"
+    return None

@@ -3,7 +3,9 @@ or an "unexpected error" (logged at ERROR with a correlation id):
 
 - bodies Bolt can't parse (before the signature is checked) → now 400, one WARNING line;
 - fields Slack always sends, missing or of the wrong type → now a no-op after the ack;
-- the error exit itself raising on odd view blocks → now it answers anyway.
+- the error exit itself raising on odd view blocks → now it answers anyway;
+- actions or views that are not objects, which Bolt trips over while matching listeners →
+  now acknowledged and dropped first (handlers/guard.py).
 """
 
 from __future__ import annotations
@@ -231,3 +233,37 @@ async def test_03_the_error_exit_never_turns_an_error_into_a_500(
         broken = without(without(built["submit"], "view.state"), "view.blocks", blocks)
         status, _ = await answer(stack, http, form(broken))
     assert status == 200  # the listener's KeyError is bug 02; the 500 is the error exit's own
+
+
+# --- 04: shapes Bolt itself trips over while matching listeners (signed) ------------------------
+
+
+def action_shaped(click: dict[str, Any], action: object) -> dict[str, Any]:
+    changed = copy.deepcopy(click)
+    changed["actions"] = [action]
+    return changed
+
+
+async def test_04_an_action_or_view_that_is_not_an_object_is_not_an_unexpected_error(
+    tmp_path: Path,
+) -> None:
+    async with running_stack(tmp_path) as stack, httpx.AsyncClient() as http:
+        click = (await scene(stack))["click"]
+        first = click["actions"][0]
+        shapes = {
+            "action without action_id": action_shaped(
+                click, {k: v for k, v in first.items() if k != "action_id"}
+            ),
+            "action_id true": action_shaped(click, {**first, "action_id": True}),
+            "action_id a list": action_shaped(click, {**first, "action_id": ["x"]}),
+            "action a string": action_shaped(click, "x"),
+            "unhandled click, view a list": {
+                **action_shaped(click, {**first, "action_id": "nobody_listens"}),
+                "view": [1],
+            },
+            "view_closed, view a list": {"type": "view_closed", "view": [1], "user": {"id": AGENT}},
+            "shortcut, view a string": {"type": "shortcut", "view": "x", "user": {"id": AGENT}},
+        }
+        found = {name: await answer(stack, http, form(p)) for name, p in shapes.items()}
+    bad = {name: result for name, result in found.items() if result[0] >= 500 or result[1]}
+    assert not bad, json.dumps(bad, indent=1)
