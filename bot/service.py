@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.capillary.catalogue import Category, Explanation, explain_item
+from bot.capillary.client import is_ambiguous
 from bot.capillary.errors import CapillaryError
 from bot.capillary.identifiers import CustomerId, CustomerKind
 from bot.capillary.models import (
@@ -137,6 +138,8 @@ class Failed:
     command: Command
     explanation: Explanation
     request_id: str | None = None
+    #: A resend sent with no answer back: the SMS may have gone out all the same.
+    maybe_done: bool = False
     status = Status.FAILED
 
 
@@ -175,7 +178,8 @@ class CouponService:
         try:
             return await self._dispatch(command)
         except CapillaryError as error:
-            return Failed(command, error.explanation, error.request_id)
+            maybe_done = isinstance(command, Resend) and is_ambiguous(error)
+            return Failed(command, error.explanation, error.request_id, maybe_done)
 
     async def precheck(self, command: Issue | Redeem) -> Outcome:
         """Would this work now? For a redeem, is the coupon redeemable by the customer; for

@@ -12,7 +12,9 @@ from bot.commands import Verb
 from bot.policy import RefusalReason
 
 __all__ = [
+    "ASK_BEFORE_RESENDING",
     "BUSY_CAPILLARY",
+    "MAYBE_RESENT",
     "NOT_IN_CHANNEL",
     "STATUS_EMOJI",
     "VERB_DOING",
@@ -61,6 +63,8 @@ VERB_TITLES = {
 }
 
 BUSY_CAPILLARY = "Capillary isn't answering right now. Nothing was changed."
+MAYBE_RESENT = "Capillary's answer never came, so the coupon may or may not have been sent again."
+ASK_BEFORE_RESENDING = "Ask the customer whether it arrived before resending it."
 NOT_IN_CHANNEL = (
     "I'm not a member of this channel, so I can't post the answer here. "
     "Invite me with `/invite @coupon-bot`, or use a support channel I'm in."

@@ -7,7 +7,7 @@ thread read on its own makes sense.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -28,7 +28,7 @@ from bot.blocks.format import (
     short_id,
     truncate,
 )
-from bot.blocks.messages import BUSY_CAPILLARY, STATUS_EMOJI
+from bot.blocks.messages import ASK_BEFORE_RESENDING, BUSY_CAPILLARY, MAYBE_RESENT, STATUS_EMOJI
 from bot.capillary.catalogue import Category, Explanation
 from bot.capillary.identifiers import (
     InvalidInputError,
@@ -306,6 +306,11 @@ def _redeemed(outcome: Redeemed, currency: str) -> SlackMessage:
 def _failed(outcome: Failed) -> SlackMessage:
     subject = _subject(outcome.command)
     explanation = outcome.explanation
+    if outcome.maybe_done:
+        headline = f"❓ {subject}: {MAYBE_RESENT}"
+        return _with_next_step(
+            headline, replace(explanation, next_step=ASK_BEFORE_RESENDING), outcome.request_id
+        )
     if explanation.category is Category.TRANSIENT:
         headline = f"⚠️ {subject}: {BUSY_CAPILLARY}"
         return _with_next_step(headline, explanation, outcome.request_id)

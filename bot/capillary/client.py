@@ -64,7 +64,13 @@ from bot.capillary.models import (
 from bot.capillary.retry import RetryPolicy, is_retryable
 from bot.settings import SANDBOX, CapillarySettings, is_placeholder
 
-__all__ = ["CallObserver", "CallRecord", "CapillaryClient", "auth_from_settings"]
+__all__ = [
+    "CallObserver",
+    "CallRecord",
+    "CapillaryClient",
+    "auth_from_settings",
+    "is_ambiguous",
+]
 
 T = TypeVar("T")
 REQUEST_ID_HEADER = "X-Cap-Requestid"
@@ -264,7 +270,7 @@ class CapillaryClient:
             try:
                 return await self._exchange(call, parse, attempt)
             except CapillaryError as error:
-                retry = is_retryable(error) and (idempotent or not _is_ambiguous(error))
+                retry = is_retryable(error) and (idempotent or not is_ambiguous(error))
                 retry = retry and not _circuit_open(error)  # asking again at once can't help
                 wait = self._retry.delay(attempt, error.retry_after) if retry else None
                 if wait is None:
@@ -316,7 +322,7 @@ class CapillaryClient:
         except CapillaryError as error:
             self._settle(error)
             error.retry_after = _retry_after(response)
-            if call.method == "POST" and _is_ambiguous(error):
+            if call.method == "POST" and is_ambiguous(error):
                 unknown = _Unknown(_unknown_reason(error), error.request_id)
                 self._observe(call, attempt, started, response, unknown)
                 raise unknown from error
@@ -431,8 +437,9 @@ _DEFINITE_5XX = frozenset({503, 521})
 _AMBIGUOUS_ITEM_CODES = frozenset({683, 730})
 
 
-def _is_ambiguous(error: CapillaryError) -> bool:
-    """Whether a failed write may nevertheless have happened at Capillary."""
+def is_ambiguous(error: CapillaryError) -> bool:
+    """Whether a failed write (or a resend, which sends an SMS) may nevertheless have
+    happened at Capillary."""
     if not error.sent:
         return False
     if isinstance(error, CapillaryRequestError):

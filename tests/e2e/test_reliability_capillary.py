@@ -30,7 +30,7 @@ from conftest import RIYA, Stack, running_stack
 from reliability_support import ErrorWatch, assert_every_command_audited
 
 from bot.blocks.format import escape
-from bot.blocks.messages import BUSY_CAPILLARY
+from bot.blocks.messages import ASK_BEFORE_RESENDING, BUSY_CAPILLARY, MAYBE_RESENT
 from bot.capillary.catalogue import (
     TransportFailure,
     explain_item,
@@ -89,6 +89,15 @@ READS = {
 def read_cases(verb: str) -> list[Case]:
     busy = explained("busy")
     broken = explained("795")
+    if verb == "resend":  # sent, and no verdict came back: the SMS may have gone out
+        maybe = (escape(MAYBE_RESENT), escape(ASK_BEFORE_RESENDING))
+        return [
+            Case("timeout", "⚠️", maybe),
+            Case("500", "❌", maybe),
+            Case("malformed", "❌", maybe),
+            Case("791", "⚠️", busy),
+            Case("795", "❌", broken),
+        ]
     return [
         Case("timeout", "⚠️", busy),
         Case("500", "❌", explained("500")),
