@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -254,18 +254,21 @@ class ApprovalFlow:
         """Pick up :meth:`left_behind` requests. ``executing``: the process died mid-call, so
         the answer is unknown: say so and check with Capillary (never send again).
         ``approved``: the call was never sent, so send it now. ``pending`` without a card:
-        post the card."""
+        post the card. One request failing (Slack down, say) doesn't stop the others."""
         for request in left:
-            if request.state is State.EXECUTING:
-                unknown = OutcomeUnknown(_ENDPOINTS[request.verb], STOPPED_MID_CALL)
-                outcome = await self._conversation.audited(
-                    self._scene(request), self._service.reconcile(request.command, unknown)
-                )
-                await self._finish(request, outcome, expected=State.EXECUTING)
-            elif request.state is State.APPROVED:
-                await self._execute(request)
-            else:
-                await self.start(request)
+            await _each(request, "recovering", self._recover_one(request))
+
+    async def _recover_one(self, request: Request) -> None:
+        if request.state is State.EXECUTING:
+            unknown = OutcomeUnknown(_ENDPOINTS[request.verb], STOPPED_MID_CALL)
+            outcome = await self._conversation.audited(
+                self._scene(request), self._service.reconcile(request.command, unknown)
+            )
+            await self._finish(request, outcome, expected=State.EXECUTING)
+        elif request.state is State.APPROVED:
+            await self._execute(request)
+        else:
+            await self.start(request)
 
     async def expire_due(self) -> int:
         """Expire every request past its time: card, parent, a word to the requester."""
@@ -273,10 +276,13 @@ class ApprovalFlow:
         for request in expired:
             if self._recorder is not None:
                 self._recorder.approval(self._scene(request), AuditEventKind.EXPIRED)
-            await self._show(request)
-            await self._reply(request, cards.expired_notice(request))
-            await self._set_parent(request, "expired")
+            await _each(request, "showing the expiry of", self._show_expired(request))
         return len(expired)
+
+    async def _show_expired(self, request: Request) -> None:
+        await self._show(request)
+        await self._reply(request, cards.expired_notice(request))
+        await self._set_parent(request, "expired")
 
     async def expire_periodically(self, every_seconds: float) -> None:
         """Runs for as long as the bot does; a failed round is logged and the next one runs."""
@@ -360,6 +366,14 @@ class ApprovalFlow:
             log.warning("no permalink for a request thread (%s)", error.response.get("error"))
             return None
         return str(answer["permalink"])
+
+
+async def _each(request: Request, doing: str, work: Awaitable[None]) -> None:
+    """``work`` for one request of several: a failure is logged and the next one goes on."""
+    try:
+        await work
+    except Exception:  # the stored state is right; only this request's Slack side is behind
+        log.exception("%s approval request %s failed", doing, request.id)
 
 
 def plain(mrkdwn: str) -> str:
