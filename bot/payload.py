@@ -35,12 +35,12 @@ def mapping(data: object, *path: str) -> dict[str, Any] | None:
 
 def odd_shape(body: object) -> str | None:
     """Why an interaction payload is not shaped as Slack sends it (Bolt itself would fail on
-    it while matching listeners), or None: ``view`` an object when present; for
+    it while matching listeners), or None: ``view`` an object with a ``type`` when present; for
     ``block_actions``, ``actions`` a list of objects with a string ``action_id``."""
     if not isinstance(body, dict):
         return "the body is not an object"
-    if "view" in body and not isinstance(body["view"], dict):
-        return "view is not an object"
+    if "view" in body and text(body, "view", "type") is None:
+        return "view is not an object with a type"
     if body.get("type") != "block_actions":
         return None
     actions = body.get("actions")

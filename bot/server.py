@@ -76,13 +76,13 @@ def web_application(
         with request_context(), background.acknowledging():
             try:
                 bolt_request = await to_bolt_request(request)
-                bolt_response = await app.async_dispatch(bolt_request)
             except Exception as error:
                 # Bolt parses the body and builds its context before any listener (and the
                 # error exit) runs: a body Slack would never send fails there. It is the
                 # sender's error, not ours: 400, one line, no traceback and no body logged.
                 log.warning("unreadable request to %s (%s): 400", EVENTS_PATH, type(error).__name__)
                 return web.Response(status=400, text="unreadable request")
+            bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
