@@ -29,7 +29,7 @@ from bot.blocks.format import (
     truncate,
 )
 from bot.blocks.messages import ASK_BEFORE_RESENDING, BUSY_CAPILLARY, MAYBE_RESENT, STATUS_EMOJI
-from bot.capillary.catalogue import Category, Explanation
+from bot.capillary.catalogue import Category, Explanation, TransportFailure
 from bot.capillary.identifiers import (
     InvalidInputError,
     looks_like_customer,
@@ -312,9 +312,18 @@ def _failed(outcome: Failed) -> SlackMessage:
             headline, replace(explanation, next_step=ASK_BEFORE_RESENDING), outcome.request_id
         )
     if explanation.category is Category.TRANSIENT:
-        headline = f"⚠️ {subject}: {BUSY_CAPILLARY}"
+        headline = f"⚠️ {subject}: {_busy(explanation)}"
         return _with_next_step(headline, explanation, outcome.request_id)
     return _explained(f"{subject} didn't work", explanation, outcome.request_id)
+
+
+def _busy(explanation: Explanation) -> str:
+    """Capillary down, and (when the circuit breaker stopped the call) how we know."""
+    how = explanation.capillary_message
+    if explanation.code != TransportFailure.CIRCUIT_OPEN or not how:
+        return BUSY_CAPILLARY
+    down, rest = BUSY_CAPILLARY.split(".", 1)
+    return f"{down} ({truncate(how, 100)}).{rest}"  # the caller escapes the headline
 
 
 def _subject(command: Command) -> str:

@@ -116,7 +116,8 @@ async def test_capillary_down_then_back(tmp_path: Path) -> None:
         assert "⚠️" in (await stack.finished(count=2)).text
         assert stack.capillary_calls() == 3
         answer = thread_of(stack, 2)
-        assert "Capillary isn't answering right now. Nothing was changed." in answer
+        assert "Capillary isn't answering right now (3 failures in a row; next try in" in answer
+        assert "). Nothing was changed." in answer
         assert "lookups will work as soon as Capillary is back" in answer
 
         # Capillary comes back; after the cool-down the next command probes, and succeeds.
