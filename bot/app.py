@@ -158,6 +158,11 @@ def build_app(
         request_verification_enabled=not socket_mode,
         # The listener's return is the ack; slow work goes to Runtime.after_ack.
         process_before_response=True,
+        # Built-ins for features this app doesn't use (message events from itself, workflow
+        # functions, assistant threads): each would run on every request.
+        ignoring_self_events_enabled=False,
+        attaching_function_token_enabled=False,
+        attaching_conversation_kwargs_enabled=False,
     )
     app.error(error_exit)
     for surface in (guard, commands, actions, views, events):

@@ -21,6 +21,7 @@ from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot.access import GroupLookup
 from bot.app import Deps, build_app, build_runtime, web_client
@@ -203,6 +204,28 @@ async def bot_deps(
                 log.warning("stopped with work still in flight after %s s", DRAIN_SECONDS)
 
 
+async def warm_authorization(app: AsyncApp) -> None:
+    """Ask Slack who the bot is once, before serving.
+
+    Bolt calls ``auth.test`` on the first request and keeps the answer, but every request
+    that arrives before that answer calls it too: after a restart under load, hundreds of
+    calls (which Slack rate-limits) in the ack path. Bolt has no public hook for this, so
+    the answer is handed to its single-team authorization middleware; if Slack can't be
+    reached now, Bolt asks on the first request as before.
+    """
+    from slack_bolt.middleware.authorization.async_single_team_authorization import (
+        AsyncSingleTeamAuthorization,
+    )
+
+    middleware = getattr(app, "_async_middleware_list", [])
+    for authorization in middleware:
+        if isinstance(authorization, AsyncSingleTeamAuthorization):
+            try:
+                authorization.auth_test_result = await app.client.auth_test()
+            except (SlackApiError, aiohttp.ClientError, OSError) as error:
+                log.warning("auth.test before serving failed (%s); Bolt will retry", error)
+
+
 @asynccontextmanager
 async def approvals_running(
     runtime: Runtime, policy: Policy, metrics: Metrics | None = None
@@ -267,6 +290,7 @@ async def running_bot(
     async with bot_deps(settings, groups=groups, breaker=breaker) as deps:
         runtime = build_runtime(settings, deps)
         app = build_app(settings, deps, runtime=runtime)
+        await warm_authorization(app)
         async with approvals_running(runtime, deps.policy, deps.metrics):
             served = web_application(app, deps.background, health=deps.health, metrics=deps.metrics)
             runner = web.AppRunner(served, access_log=None)
@@ -326,6 +350,7 @@ async def running_socket_mode_bot(
     async with bot_deps(settings, groups=groups) as deps:
         runtime = build_runtime(settings, deps)
         app = build_app(settings, deps, socket_mode=True, runtime=runtime)
+        await warm_authorization(app)
         async with AsyncExitStack() as serving:
             await serving.enter_async_context(approvals_running(runtime, deps.policy, deps.metrics))
             if health_host is not None:

@@ -276,3 +276,11 @@ async def test_a_channel_the_bot_is_not_in_gets_told_how_to_invite_it(tmp_path: 
         )
         assert "not a member of this channel" in told[0].text
         assert stack.capillary_calls() == 0
+
+
+async def test_a_burst_right_after_start_asks_slack_who_the_bot_is_once(stack: Stack) -> None:
+    """Bolt would call auth.test for every request that arrives before its first answer."""
+    answers = await asyncio.gather(*(stack.command("get GOOD100") for _ in range(20)))
+    assert all(a.status_code == 200 for a in answers)
+    await stack.finished(count=20, wait=20)
+    assert len(stack.emulator.state.calls("auth.test")) == 1
