@@ -16,6 +16,7 @@ MANIFEST: dict[str, Any] = yaml.safe_load((ROOT / "manifest.yml").read_text())
 
 # Which bot scope each Web API method the code calls needs (slack-platform.md §1.6).
 SCOPE_OF_METHOD = {
+    "auth_test": None,
     "chat_postMessage": "chat:write",
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
