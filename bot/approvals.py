@@ -116,7 +116,8 @@ class Request:
             return self.command.code
         return f"series {self.command.series_id}"
 
-    def expired_at(self, now: datetime) -> bool:
+    def timed_out(self, now: datetime) -> bool:
+        """Still pending, but past its time (an expiry round may not have marked it yet)."""
         return self.state is State.PENDING and now >= self.expires_at
 
 
@@ -151,7 +152,7 @@ class Blocked(StrEnum):
 
 def may_decide(request: Request, user_id: str, role: Role | None, now: datetime) -> Blocked | None:
     """May this user approve or reject this request now? None when they may."""
-    if request.state is State.EXPIRED or request.expired_at(now):
+    if request.state is State.EXPIRED or request.timed_out(now):
         return Blocked.EXPIRED
     if request.state is not State.PENDING:
         return Blocked.DECIDED

@@ -184,5 +184,5 @@ class TestRequestIds:
     @pytest.mark.parametrize("state", [s for s in State if s is not State.PENDING])
     def test_only_a_pending_request_runs_out_of_time(self, state: State) -> None:
         late = T0 + timedelta(days=1)
-        assert request().expired_at(late)
-        assert not request(state).expired_at(late)
+        assert request().timed_out(late)
+        assert not request(state).timed_out(late)
