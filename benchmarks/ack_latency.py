@@ -30,6 +30,7 @@ from slack_sdk.signature import SignatureVerifier
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "benchmark-signing-secret"
 TEXT = os.environ.get("BENCH_TEXT", "get GOOD100")
+BARE, BOT = "bare aiohttp 200", "coupon-bot serve"
 BARE_SERVER = """
 import sys
 from aiohttp import web
@@ -161,27 +162,50 @@ def pct(samples: list[float], q: float) -> float:
 
 
 async def measure(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, list[float]]:
-    connector = aiohttp.TCPConnector(limit=0)
+    # Connections stay open between bursts (a burst takes longer than the 15 s default).
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=600)
     async with aiohttp.ClientSession(connector=connector) as http:
         faults = f"http://127.0.0.1:{ports['sandbox']}/__sandbox/faults"
         async with http.post(faults, json={"latency_ms": args.latency_ms}) as switched:
             assert switched.status == 200
         targets = {
-            "bare aiohttp 200": f"http://127.0.0.1:{ports['bare']}/slack/events",
-            "coupon-bot serve": f"http://127.0.0.1:{ports['bot']}/slack/events",
+            BARE: f"http://127.0.0.1:{ports['bare']}/slack/events",
+            BOT: f"http://127.0.0.1:{ports['bot']}/slack/events",
         }
-        for url in targets.values():  # warm up: connections, the user-group cache, imports
-            await burst(http, url, ports["emulator"], args.concurrency)
-        # Each burst is measured on its own: the previous one's thread replies (posted once
-        # Capillary answers, ~latency later) must be out of the way first.
-        settle = args.latency_ms / 1000 + 3
-        await asyncio.sleep(settle)
+        metrics = f"http://127.0.0.1:{ports['bot']}/metrics"
         results: dict[str, list[float]] = {name: [] for name in targets}
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds + 1):  # round 0 warms up: connections, caches, imports
             for name, url in targets.items():
-                results[name] += await burst(http, url, ports["emulator"], args.concurrency)
-                await asyncio.sleep(settle)
+                ended = await commands_ended(http, metrics)
+                samples = await burst(http, url, ports["emulator"], args.concurrency)
+                if round_:
+                    results[name] += samples
+                if name == BOT:
+                    await settled(http, metrics, ended + args.concurrency)
     return results
+
+
+async def commands_ended(http: aiohttp.ClientSession, metrics: str) -> float:
+    """How many commands the bot has finished (its ``coupon_bot_commands_total``)."""
+    async with http.get(metrics) as response:
+        text = await response.text()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("coupon_bot_commands_total{")
+    )
+
+
+async def settled(http: aiohttp.ClientSession, metrics: str, target: float) -> None:
+    """Wait until the bot has finished every command of the burst (Capillary answers,
+    thread replies), so the next burst, the bot's or the bare server's, is measured on a
+    quiet machine: at 32 Capillary calls in flight a burst takes several latencies."""
+    deadline = time.monotonic() + 120
+    while await commands_ended(http, metrics) < target:
+        if time.monotonic() > deadline:
+            raise SystemExit("the bot did not finish the burst's commands within 120 s")
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1)  # the last thread replies and parent updates
 
 
 def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
