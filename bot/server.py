@@ -32,6 +32,7 @@ from bot.capillary.client import CallObserver, CallRecord, CapillaryClient
 from bot.directory import SlackGroupDirectory
 from bot.health import DatabaseProbe, Health
 from bot.logs import request_context
+from bot.memory import settle_after_startup
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.policy import Policy, load_policy
 from bot.recording import Recorder
@@ -318,6 +319,7 @@ async def _until_stopped() -> None:
 async def serve_http(settings: Settings, host: str) -> None:
     """Serve until SIGTERM/SIGINT, then stop accepting and let in-flight work finish."""
     async with running_bot(settings, host=host) as bot:
+        settle_after_startup()
         log.info("coupon-bot listening on %s", bot.url)
         await _until_stopped()
     log.info("coupon-bot stopped")
@@ -386,6 +388,7 @@ async def serve_socket_mode(settings: Settings, host: str = "0.0.0.0") -> None:
     """Connect out to Slack over a WebSocket (no public URL needed); ``/healthz`` and
     ``/metrics`` on ``COUPON_BOT_PORT``."""
     async with running_socket_mode_bot(settings, health_host=host):
+        settle_after_startup()
         log.info("coupon-bot connected over Socket Mode")
         await _until_stopped()
     log.info("coupon-bot stopped")
