@@ -119,14 +119,18 @@ class Background:
     def _release_one(self, loop: asyncio.AbstractEventLoop) -> None:
         """One waiting task goes; the next one on the loop's next turn, if still open."""
         self._releasing = False
-        if not self._open:
-            return
+        if self._open:
+            self._let_one_go()
+            self._release_soon(loop)
+
+    def _let_one_go(self) -> bool:
+        """The longest-waiting task may start; False when nobody is waiting."""
         while self._waiting:
             turn = self._waiting.popleft()
             if not turn.done():  # a task cancelled while waiting has given up its turn
                 turn.set_result(None)
-                break
-        self._release_soon(loop)
+                return True
+        return False
 
     def _reopen(self, loop: asyncio.AbstractEventLoop) -> None:
         self._open = True
@@ -151,16 +155,10 @@ class Background:
         self._timer = None
         now = loop.time()
         if now >= self._closed_at + self._patience:
-            self._everyone_now()  # shut for too long: nobody waits any longer
+            while self._let_one_go():  # shut for too long: nobody waits any longer
+                pass
             self._closed_at = now  # if acks go on, patience starts over
-            self._arm(loop)
-        elif now >= self._due():
+        if now >= self._due():
             self._reopen(loop)
         else:
             self._arm(loop)
-
-    def _everyone_now(self) -> None:
-        while self._waiting:
-            turn = self._waiting.popleft()
-            if not turn.done():
-                turn.set_result(None)

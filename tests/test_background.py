@@ -111,17 +111,14 @@ async def test_during_a_burst_work_waits_until_the_acks_stop() -> None:
 async def test_waiting_work_goes_one_task_per_turn_in_the_order_handed_over() -> None:
     background, trace = Background(burst_gap_seconds=0.02), []
 
-    def work(n: int) -> asyncio.Future[None]:
-        async def step() -> None:
-            trace.append(f"start {n}")
-            await asyncio.sleep(0)
-            trace.append(f"step {n}")
-
-        return step()  # type: ignore[return-value]
+    async def work(n: int) -> None:
+        trace.append(f"start {n}")
+        await asyncio.sleep(0)
+        trace.append(f"step {n}")
 
     await _acks(background, 2, 0)  # a burst: the gate is shut
     for n in range(3):
-        background.spawn(work(n), _no_error)  # type: ignore[arg-type]
+        background.spawn(work(n), _no_error)
     assert await background.drain(1)
     starts = [entry for entry in trace if entry.startswith("start")]
     assert starts == ["start 0", "start 1", "start 2"]
