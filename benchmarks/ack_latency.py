@@ -5,6 +5,10 @@ Four processes on loopback: the Capillary sandbox (2 s latency switched on), the
 emulator, the bot (``python -m bot serve``) and the bare server; this script is the load.
 Slack needs an ack within 3 s; the target is p99 < 100 ms while Capillary takes 2 s.
 
+Each burst also reports the CPU time each server spent while it lasted (Linux, from
+``/proc``, 10 ms ticks): the acks are CPU-bound, so a burst's p99 follows its CPU time,
+and the bare server's CPU in the same run shows how fast the machine was at that moment.
+
     python benchmarks/ack_latency.py [--concurrency 200] [--rounds 3] [--latency-ms 2000]
 """
 
@@ -22,6 +26,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -66,12 +71,15 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def processes(sandbox: int, emulator: int, bot: int, bare: int) -> Iterator[None]:
+def processes(sandbox: int, emulator: int, bot: int, bare: int) -> Iterator[dict[int, int]]:
+    """The four processes, running until the block ends; yields each one's pid by port."""
     with tempfile.TemporaryDirectory(prefix="ack-bench-") as folder:
         yield from _processes(sandbox, emulator, bot, bare, Path(folder) / "bot.sqlite3")
 
 
-def _processes(sandbox: int, emulator: int, bot: int, bare: int, database: Path) -> Iterator[None]:
+def _processes(
+    sandbox: int, emulator: int, bot: int, bare: int, database: Path
+) -> Iterator[dict[int, int]]:
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-benchmark",
@@ -105,7 +113,7 @@ def _processes(sandbox: int, emulator: int, bot: int, bare: int, database: Path)
     try:
         for port, process in started:
             wait_for_port(port, process)
-        yield
+        yield {port: process.pid for port, process in started}
     finally:
         for _, process in started:
             process.terminate()
@@ -161,7 +169,33 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, list[float]]:
+def cpu_ms(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far; None where ``/proc`` isn't."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    p99_ms: float
+    cpu_ms: float | None  # the server's CPU time while the burst lasted; None: not known
+
+
+@dataclass(slots=True)
+class Measured:
+    """Every ack's ms, and each measured burst, by server (``BARE``, ``BOT``)."""
+
+    samples: dict[str, list[float]] = field(default_factory=lambda: {BARE: [], BOT: []})
+    bursts: dict[str, list[Burst]] = field(default_factory=lambda: {BARE: [], BOT: []})
+
+
+async def measure(
+    args: argparse.Namespace, ports: dict[str, int], pids: dict[str, int]
+) -> Measured:
     # Connections stay open between bursts (a burst takes longer than the 15 s default).
     connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=600)
     async with aiohttp.ClientSession(connector=connector) as http:
@@ -173,16 +207,20 @@ async def measure(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, 
             BOT: f"http://127.0.0.1:{ports['bot']}/slack/events",
         }
         metrics = f"http://127.0.0.1:{ports['bot']}/metrics"
-        results: dict[str, list[float]] = {name: [] for name in targets}
+        found = Measured()
         for round_ in range(args.rounds + 1):  # round 0 warms up: connections, caches, imports
             for name, url in targets.items():
                 ended = await commands_ended(http, metrics)
+                cpu_before = cpu_ms(pids[name])
                 samples = await burst(http, url, ports["emulator"], args.concurrency)
+                cpu_after = cpu_ms(pids[name])
                 if round_:
-                    results[name] += samples
+                    found.samples[name] += samples
+                    used = None if cpu_before is None else (cpu_after or 0.0) - cpu_before
+                    found.bursts[name].append(Burst(pct(samples, 0.99), used))
                 if name == BOT:
                     await settled(http, metrics, ended + args.concurrency)
-    return results
+    return found
 
 
 async def commands_ended(http: aiohttp.ClientSession, metrics: str) -> float:
@@ -208,19 +246,25 @@ async def settled(http: aiohttp.ClientSession, metrics: str, target: float) -> N
     await asyncio.sleep(1)  # the last thread replies and parent updates
 
 
-def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
+def report(found: Measured, args: argparse.Namespace) -> None:
     print(
         f"{args.concurrency} concurrent signed /coupon get × {args.rounds} rounds, "
         f"Capillary latency {args.latency_ms} ms"
     )
     print(f"{'':18} {'n':>5} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for name, samples in results.items():
+    for name, samples in found.samples.items():
         print(
             f"{name:18} {len(samples):5d} {statistics.median(samples):8.1f} "
             f"{pct(samples, 0.9):8.1f} {pct(samples, 0.99):8.1f} {max(samples):8.1f}"
         )
-    bare, bot = (pct(s, 0.99) for s in results.values())
+    bare, bot = (pct(found.samples[name], 0.99) for name in (BARE, BOT))
     print(f"p99 ratio (bot / bare): {bot / bare:.2f}x; target: bot p99 < 100 ms")
+    print("each burst, p99 ms / server CPU ms while it lasted:")
+    for name, bursts in found.bursts.items():
+        shown = (
+            f"{b.p99_ms:.0f} / {'?' if b.cpu_ms is None else f'{b.cpu_ms:.0f}'}" for b in bursts
+        )
+        print(f"  {name:18} {'   '.join(shown)}")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 
@@ -234,11 +278,12 @@ def parser() -> argparse.ArgumentParser:
     return found
 
 
-def measured(args: argparse.Namespace) -> dict[str, list[float]]:
+def measured(args: argparse.Namespace) -> Measured:
     """Ack ms of the bare handler and of the bot, with the four processes started for it."""
     ports = {name: free_port() for name in ("sandbox", "emulator", "bot", "bare")}
-    with processes(ports["sandbox"], ports["emulator"], ports["bot"], ports["bare"]):
-        return asyncio.run(measure(args, ports))
+    with processes(ports["sandbox"], ports["emulator"], ports["bot"], ports["bare"]) as pids:
+        servers = {BARE: pids[ports["bare"]], BOT: pids[ports["bot"]]}
+        return asyncio.run(measure(args, ports, servers))
 
 
 def main() -> None:

@@ -53,9 +53,9 @@ def _client_get(quick: bool) -> list[Figure]:
 
 def _ack_latency(quick: bool) -> list[Figure]:
     args = ack_latency.parser().parse_args(["--rounds", "1" if quick else "3"])
-    results = ack_latency.measured(args)
-    ack_latency.report(results, args)
-    bare, bot = results["bare aiohttp 200"], results["coupon-bot serve"]
+    found = ack_latency.measured(args)
+    ack_latency.report(found, args)
+    bare, bot = found.samples[ack_latency.BARE], found.samples[ack_latency.BOT]
     name = f"ack latency, {args.concurrency} concurrent commands"
     p99 = ack_latency.pct
     return [
