@@ -25,6 +25,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
 
+from bot.capillary.identifiers import scrub
+
 __all__ = [
     "ITEM_CODES",
     "REQUEST_CODES",
@@ -413,8 +415,8 @@ def explain_item(code: int, capillary_message: str | None = None) -> Explanation
     if entry is None:
         return _unknown("item", code, capillary_message)
     sentence = entry.sentence
-    if code in _QUOTE_CAPILLARY and capillary_message:
-        sentence = f"{sentence} Capillary says: \u201c{capillary_message}\u201d."
+    if code in _QUOTE_CAPILLARY and capillary_message:  # shown: an identifier in it masked
+        sentence = f"{sentence} Capillary says: \u201c{scrub(capillary_message)}\u201d."
     return _explanation("item", str(code), entry, capillary_message, sentence)
 
 
@@ -464,8 +466,8 @@ def _explanation(
 
 
 def _unknown(source: Literal["item", "request"], code: int, message: str | None) -> Explanation:
-    if message:
-        sentence = f"Capillary refused this with code {code}: \u201c{message}\u201d."
+    if message:  # shown: an identifier in it masked
+        sentence = f"Capillary refused this with code {code}: \u201c{scrub(message)}\u201d."
     else:
         sentence = f"Capillary refused this with code {code} and gave no reason."
     return Explanation(

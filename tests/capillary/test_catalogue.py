@@ -190,6 +190,20 @@ def test_738_quotes_capillarys_days() -> None:
     assert explain_item(738).sentence == ITEM_CODES[738].sentence
 
 
+@pytest.mark.parametrize(
+    ("explain", "code"),
+    [(explain_item, 738), (explain_item, 777), (explain_request, 777)],
+)
+def test_a_customer_in_capillarys_quoted_words_is_masked(explain: Explain, code: int) -> None:
+    # The sentence is shown in the thread, on the card and in its pre-check line.
+    said = "Customer 919876543210 (riya@example.com) is blocked from redemption"
+    explanation = explain(code, said)
+    assert "919876543210" not in explanation.sentence
+    assert "riya@example.com" not in explanation.sentence
+    assert "••••3210" in explanation.sentence
+    assert explanation.capillary_message == said  # kept as sent; the audit display scrubs it
+
+
 @pytest.mark.parametrize("explain", [explain_item, explain_request])
 def test_unknown_code_with_message(explain: Explain) -> None:
     explanation = explain(777, "Something odd: 42%")
