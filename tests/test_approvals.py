@@ -136,6 +136,13 @@ class TestDedupKey:
         # Bill details are not part of "the same redeem": one coupon, one customer.
         assert dedup_key(first) == dedup_key(second)
 
+    def test_a_mobile_with_or_without_its_country_code_is_the_same_customer(self) -> None:
+        # Capillary matches either, so both would reach the same customer.
+        with_code = parse_command("issue 1001 +919876543210")
+        without = parse_command("issue 1001 9876543210")
+        assert isinstance(with_code, Issue) and isinstance(without, Issue)
+        assert dedup_key(with_code) == dedup_key(without)
+
     def test_the_same_issue_with_an_email_in_another_case_is_the_same(self) -> None:
         first = parse_command("issue 1001 Riya@Example.com")
         second = parse_command("issue 1001 riya@example.com")
