@@ -153,6 +153,7 @@ class ApprovalFlow:
             return
         blocked = may_decide(request, user, await self._access.role_of(user), self._now())
         if blocked is not None:
+            self._decision_refused(request, user, blocked, approve=approve)
             text = cards.blocked_text(blocked, request, self._access.policy.approvers())
             await self._client.chat_postEphemeral(channel=request.channel, user=user, text=text)
             return
@@ -172,8 +173,10 @@ class ApprovalFlow:
         if request is None:
             return cards.GONE
         now = self._now()
-        blocked = may_decide(request, user, await self._access.role_of(user), now)
+        role = await self._access.role_of(user)
+        blocked = may_decide(request, user, role, now)
         if blocked is Blocked.OWN_REQUEST or blocked is Blocked.NOT_APPROVER:
+            self._decision_refused(request, user, blocked, approve=approve)
             return plain(cards.blocked_text(blocked, request, self._access.policy.approvers()))
         to = State.APPROVED if approve else State.REJECTED
         # One line, any customer number or email in it masked: it is shown and audited.
@@ -185,6 +188,8 @@ class ApprovalFlow:
             )
         if decided is None:  # someone else was first, or it expired
             latest = await self._store.get(request_id) or request
+            late = may_decide(latest, user, role, now) or Blocked.DECIDED
+            self._decision_refused(latest, user, late, approve=approve)
             return cards.lost_race_text(latest, plain=True)
         if self._recorder is not None:
             kind = AuditEventKind.APPROVED if approve else AuditEventKind.REJECTED
@@ -330,6 +335,15 @@ class ApprovalFlow:
     def _refused(self, request: Request, why: str) -> None:
         if self._recorder is not None:
             self._recorder.received(self._scene(request), why)
+
+    def _decision_refused(
+        self, request: Request, user: str, blocked: Blocked, *, approve: bool
+    ) -> None:
+        """Every refusal is audited: a click on Approve or Reject that doesn't count too."""
+        if self._recorder is not None:
+            decision = "approve" if approve else "reject"
+            scene = replace(self._scene(request), actor=user)
+            self._recorder.decision_refused(scene, f"{decision}: {blocked.value}")
 
     async def _show(self, request: Request) -> None:
         """Best effort: bring the card up to date (the thread already says what happened)."""

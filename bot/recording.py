@@ -151,6 +151,12 @@ class Recorder:
             raise ValueError(f"{kind} is not an approval event")
         self._emit(scene, kind, detail=detail)
 
+    def decision_refused(self, scene: Scene, why: str) -> None:
+        """An Approve or Reject by ``scene.actor`` that doesn't count (their own request, not
+        an approver, too late): audited as ``refused``; the request's command goes on."""
+        self._emit(scene, AuditEventKind.REFUSED, outcome=AuditOutcome.REFUSED, detail=why)
+        log.info("decision on %s by %s refused: %s", scene.approval_id, scene.actor, why)
+
     def not_run(self, scene: Scene, why: str) -> None:
         """The command stopped before anything was sent to Capillary."""
         self._emit(scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.FAILED, detail=why)

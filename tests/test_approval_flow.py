@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -20,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.access import Access
 from bot.approval_flow import STOPPED_MID_CALL, ApprovalFlow, Refused
 from bot.approvals import Request, State
+from bot.audit import AuditEvent, AuditEventKind, AuditOutcome
 from bot.blocks.approvals import GONE
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
@@ -28,6 +30,7 @@ from bot.commands import Issue, Redeem, Verb
 from bot.conversation import Conversation
 from bot.ids import BlockId
 from bot.policy import Limits, Policy, Role
+from bot.recording import Recorder
 from bot.sandbox.capillary import (
     SANDBOX_PASSWORD,
     SANDBOX_USERNAME,
@@ -62,6 +65,33 @@ class Clock:
         return self.now
 
 
+class FlakySlack(AsyncWebClient):
+    """The emulator, except that the next call of a method can be made to raise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failures: dict[str, BaseException] = {}
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        failure = self.failures.pop(api_method, None)
+        if failure is not None:
+            raise failure
+        return await super().api_call(api_method, **kwargs)
+
+
+class Trail:
+    """The audit sink: what was recorded, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def record(self, event: AuditEvent) -> None:
+        self.events.append(event)
+
+    def of(self, kind: AuditEventKind) -> list[AuditEvent]:
+        return [e for e in self.events if e.event is kind]
+
+
 @dataclass
 class World:
     flow: ApprovalFlow
@@ -69,6 +99,8 @@ class World:
     emulator: RunningEmulator
     sandbox: RunningSandbox
     clock: Clock
+    slack: FlakySlack
+    trail: Trail
 
     def capillary_calls(self, path: str) -> int:
         return sum(1 for c in self.sandbox.calls if c.path == path)
@@ -112,10 +144,11 @@ async def make_world(tmp_path: Path, policy: Policy = POLICY) -> AsyncIterator[W
     ):
         conn = await open_database(tmp_path / "x.sqlite3")
         try:
-            client = AsyncWebClient(token="xoxb-test", base_url=emulator.api_url)
+            client = FlakySlack(token="xoxb-test", base_url=emulator.api_url)
             service = CouponService(capillary)
             store = ApprovalStore(conn)
             clock = Clock()
+            trail = Trail()
             flow = ApprovalFlow(
                 client,
                 store,
@@ -123,8 +156,9 @@ async def make_world(tmp_path: Path, policy: Policy = POLICY) -> AsyncIterator[W
                 service,
                 Conversation(client, service),
                 clock=clock,
+                recorder=Recorder(trail, clock=clock),
             )
-            yield World(flow, store, emulator, sandbox, clock)
+            yield World(flow, store, emulator, sandbox, clock, client, trail)
         finally:
             await conn.close()
 
@@ -156,6 +190,15 @@ class TestOffer:
         assert said.text.startswith("Already approved by <@U02LEAD> <!date^")
         assert said.channel == SUPPORT
         assert world.emulator.state.views(LEAD2) == []
+
+    async def test_a_click_that_cannot_count_is_audited_as_refused(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        trigger = world.emulator.state.issue_trigger(AGENT)
+        await world.flow.offer(r.id, AGENT, SUPPORT, approve=True, trigger_id=trigger)
+        (refused,) = world.trail.of(AuditEventKind.REFUSED)
+        assert (refused.actor, refused.approval_id) == (AGENT, r.id)
+        assert refused.outcome is AuditOutcome.REFUSED
+        assert refused.detail == "approve: own_request"
 
     async def test_an_unknown_request_is_gone(self, world: World) -> None:
         trigger = world.emulator.state.issue_trigger(LEAD)
@@ -203,6 +246,16 @@ class TestDecide:
         assert isinstance(viewer, str) and viewer.startswith("Only approvers can")
         assert "<@" not in own + viewer and "@U02LEAD" in own
         assert (await world.get(r.id)).state is State.PENDING
+        refusals = [(e.actor, e.detail) for e in world.trail.of(AuditEventKind.REFUSED)]
+        assert refusals == [(AGENT, "approve: own_request"), (VIEWER, "approve: not_approver")]
+
+    async def test_a_decision_too_late_is_audited_as_refused(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        await world.flow.decide(r.id, LEAD, "ravi", approve=False, note=None)
+        await world.flow.decide(r.id, LEAD2, "lena", approve=True, note=None)
+        (refused,) = world.trail.of(AuditEventKind.REFUSED)
+        assert (refused.actor, refused.detail) == (LEAD2, "approve: decided")
+        assert [e.actor for e in world.trail.of(AuditEventKind.REJECTED)] == [LEAD]
 
     async def test_an_unknown_request_is_gone(self, world: World) -> None:
         assert await world.flow.decide("R0BADBAD0", LEAD, None, approve=True, note=None) == GONE
