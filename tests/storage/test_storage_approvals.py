@@ -596,7 +596,7 @@ class TestTwoConnections:
             ).fetchone()
         assert row == (
             "pending",
-            "redeem:GOOD100:mobile:919876543210",
+            "redeem:GOOD100:mobile:9876543210",  # a mobile: its last 10 digits
             "10.00",
             "2026-11-25T09:00:00.000000+00:00",
         )
