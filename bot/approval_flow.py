@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -29,7 +28,7 @@ from bot.blocks.results import SlackMessage, result_message, status_key
 from bot.capillary.identifiers import scrub
 from bot.capillary.models import OutcomeUnknown
 from bot.commands import Issue, Redeem, Verb
-from bot.conversation import Conversation
+from bot.conversation import SLACK_FAILURES, Conversation, slack_failure
 from bot.recording import Recorder, Scene, scene_of
 from bot.service import CouponService, Outcome, Status
 from bot.storage.approvals import ApprovalStore, Duplicate, OverLimit
@@ -111,12 +110,20 @@ class ApprovalFlow:
 
     async def start(self, request: Request) -> None:
         """After the ack: the parent line, then the card with its pre-check, or (when no
-        approval is needed) the action itself. Resumable: steps already done are skipped."""
+        approval is needed) the action itself. Resumable: steps already done are skipped.
+
+        A request whose parent line can't be posted is failed, never started (nothing would
+        show its result, and it would block the requester's retry as a duplicate); the
+        error goes on to the error exit, which tells the requester."""
         if request.thread_ts is None:
             status = "awaiting" if request.needs_approval else "pending"
-            ts = await self._conversation.post_parent(
-                request.requester, request.channel, request.command, status
-            )
+            try:
+                ts = await self._conversation.post_parent(
+                    request.requester, request.channel, request.command, status
+                )
+            except Exception:
+                await self._not_run(request, cards.NO_THREAD, "its thread could not be posted")
+                raise
             request = await self._store.attach(
                 request.id, thread_ts=ts, link=await self._permalink(request.channel, ts)
             )
@@ -258,21 +265,34 @@ class ApprovalFlow:
     async def recover(self, left: list[Request]) -> None:
         """Pick up :meth:`left_behind` requests. ``executing``: the process died mid-call, so
         the answer is unknown: say so and check with Capillary (never send again).
-        ``approved``: the call was never sent, so send it now. ``pending`` without a card:
-        post the card. One request failing (Slack down, say) doesn't stop the others."""
+        ``approved``: the call was never sent, so send it now (its thread first, if it has
+        none), unless the request's time ran out meanwhile: then it is failed, not sent.
+        ``pending`` without a card: post the card, unless its time ran out (the expiry
+        round says so). One request failing (Slack down, say) doesn't stop the others."""
         for request in left:
             await _each(request, "recovering", self._recover_one(request))
 
     async def _recover_one(self, request: Request) -> None:
+        now = self._now()
         if request.state is State.EXECUTING:
             unknown = OutcomeUnknown(_ENDPOINTS[request.verb], STOPPED_MID_CALL)
             outcome = await self._conversation.audited(
                 self._scene(request), self._service.reconcile(request.command, unknown)
             )
             await self._finish(request, outcome, expected=State.EXECUTING)
-        elif request.state is State.APPROVED:
+        elif request.state is State.PENDING and request.timed_out(now):
+            return  # the expiry round closes it and says so
+        elif request.state is State.APPROVED and now >= request.expires_at:
+            # Approved, then the bot stopped before the call, for longer than the request
+            # was to live: an approval that old is not carried out.
+            stopped = await self._not_run(request, cards.TOO_LATE, "the bot was down too long")
+            if stopped is not None:
+                await self._reply(stopped, cards.too_late_notice(stopped))
+                await self._show(stopped)
+                await self._set_parent(stopped, "failed")
+        elif request.state is State.APPROVED and request.thread_ts is not None:
             await self._execute(request)
-        else:
+        else:  # no thread yet (stopped right after the ack), or pending without its card
             await self.start(request)
 
     async def expire_due(self) -> int:
@@ -332,6 +352,16 @@ class ApprovalFlow:
         scene = scene_of(request.command, request.requester, request.channel, request.team)
         return replace(scene, thread_ts=request.thread_ts, approval_id=request.id)
 
+    async def _not_run(self, request: Request, result: str, why: str) -> Request | None:
+        """A request that was never sent to Capillary and never will be: failed, audited.
+        None if it had moved on meanwhile (decided, started, expired)."""
+        stopped = await self._store.finish(
+            request.id, State.FAILED, at=self._now(), result=result, expected=request.state
+        )
+        if stopped is not None and self._recorder is not None:
+            self._recorder.not_run(self._scene(stopped), why)
+        return stopped
+
     def _refused(self, request: Request, why: str) -> None:
         if self._recorder is not None:
             self._recorder.received(self._scene(request), why)
@@ -354,10 +384,8 @@ class ApprovalFlow:
             await self._client.chat_update(
                 channel=request.channel, ts=request.card_ts, **card.as_kwargs()
             )
-        except SlackApiError as error:
-            log.warning(
-                "approval card %s not updated (%s)", request.id, error.response.get("error")
-            )
+        except SLACK_FAILURES as error:
+            log.warning("approval card %s not updated (%s)", request.id, slack_failure(error))
 
     async def _reply(self, request: Request, message: SlackMessage | str) -> None:
         if request.thread_ts is None:
@@ -376,8 +404,8 @@ class ApprovalFlow:
     async def _permalink(self, channel: str, ts: str) -> str | None:
         try:
             answer = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
-        except SlackApiError as error:
-            log.warning("no permalink for a request thread (%s)", error.response.get("error"))
+        except SLACK_FAILURES as error:  # the thread is posted: its link is a nicety
+            log.warning("no permalink for a request thread (%s)", slack_failure(error))
             return None
         return str(answer["permalink"])
 

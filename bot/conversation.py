@@ -13,7 +13,8 @@ from contextlib import suppress
 from dataclasses import replace
 from typing import Protocol
 
-from slack_sdk.errors import SlackApiError, SlackRequestError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.audit import AuditFilter, AuditRow
@@ -25,9 +26,20 @@ from bot.logquery import MAX_LIMIT
 from bot.recording import Recorder, Scene, scene_of
 from bot.service import CouponService, Outcome
 
-__all__ = ["AuditReader", "Conversation", "RunnableCommand"]
+__all__ = ["SLACK_FAILURES", "AuditReader", "Conversation", "RunnableCommand", "slack_failure"]
 
 log = logging.getLogger(__name__)
+
+#: Slack refused a call, or couldn't be reached (after the client's own retries).
+SLACK_FAILURES = (SlackClientError, aiohttp.ClientError, TimeoutError)
+
+
+def slack_failure(error: BaseException) -> str:
+    """What went wrong, for a log line: Slack's error code, else the exception's type."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return type(error).__name__
+
 
 RunnableCommand = Get | SeriesInfo | Check | Resend | Issue | Redeem
 
@@ -169,8 +181,8 @@ class Conversation:
         message = parent_message(actor_id, command, status, self._currency)
         try:
             await self._client.chat_update(channel=channel_id, ts=ts, **message.as_kwargs())
-        except SlackApiError as error:
-            log.warning("parent status not updated (%s)", error.response.get("error"))
+        except SLACK_FAILURES as error:
+            log.warning("parent status not updated (%s)", slack_failure(error))
 
 
 def _slug(f: AuditFilter) -> str:

@@ -14,22 +14,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from pydantic import SecretStr
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access
 from bot.approval_flow import STOPPED_MID_CALL, ApprovalFlow, Refused
 from bot.approvals import Request, State
 from bot.audit import AuditEvent, AuditEventKind, AuditOutcome
-from bot.blocks.approvals import GONE
+from bot.blocks.approvals import GONE, NO_THREAD, TOO_LATE
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
 from bot.capillary.identifiers import parse_customer
 from bot.commands import Issue, Redeem, Verb
 from bot.conversation import Conversation
 from bot.ids import BlockId
-from bot.policy import Limits, Policy, Role
+from bot.policy import ApprovalRules, Limits, Policy, Role
 from bot.recording import Recorder
 from bot.sandbox.capillary import (
     SANDBOX_PASSWORD,
@@ -55,6 +57,8 @@ POLICY = Policy(
     },
     limits=Limits(issue_per_agent_per_day=2, redeem_per_agent_per_day=5),
 )
+
+NO_APPROVAL = Policy(members=POLICY.members, approval=ApprovalRules(required_for=frozenset()))
 
 
 class Clock:
@@ -318,6 +322,81 @@ class TestRecover:
         card = world.card(recovered)
         assert any(b.get("block_id") == BlockId.DECISION for b in card.blocks)
         assert recovered.state is State.PENDING and with_card.card_ts != recovered.card_ts
+
+    async def test_an_approved_request_stopped_before_its_thread_is_started_in_full(
+        self, tmp_path: Path
+    ) -> None:
+        async for world in make_world(tmp_path, NO_APPROVAL):
+            # The previous run stored it (approved: no approval needed), acked, and stopped.
+            opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+            assert isinstance(opened, Request) and opened.thread_ts is None
+            await world.flow.recover(await world.flow.left_behind())
+            done = await world.get(opened.id)
+            assert done.state is State.DONE and world.capillary_calls("/v1.1/coupon/redeem") == 1
+            assert "GOOD100 redeemed for ••••3210" in world.thread_text(done)
+
+    async def test_an_approval_older_than_its_request_is_not_carried_out(
+        self, world: World
+    ) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        assert await world.store.decide(
+            r.id, State.APPROVED, by=LEAD, by_name="ravi", at=world.clock.now, note=None
+        )
+        world.clock.now = r.expires_at + timedelta(days=2)  # the bot was down since
+        await world.flow.recover(await world.flow.left_behind())
+        assert world.capillary_calls("/v1.1/coupon/redeem") == 0
+        stopped = await world.get(r.id)
+        assert stopped.state is State.FAILED and stopped.result == TOO_LATE
+        assert "the request's time ran out, so nothing was sent" in world.thread_text(stopped)
+        assert TOO_LATE in json.dumps(world.card(stopped).blocks, ensure_ascii=False)
+        (not_run,) = world.trail.of(AuditEventKind.OUTCOME)
+        assert not_run.outcome is AuditOutcome.FAILED and not_run.approval_id == r.id
+        assert await world.flow.left_behind() == []
+
+    async def test_a_pending_request_past_its_time_gets_no_card(self, world: World) -> None:
+        opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+        assert isinstance(opened, Request)
+        world.clock.now = opened.expires_at + timedelta(seconds=1)
+        await world.flow.recover(await world.flow.left_behind())
+        assert (await world.get(opened.id)).card_ts is None  # the expiry round says it
+
+
+class TestSlackFailing:
+    async def test_a_request_whose_thread_cannot_be_posted_is_never_run(
+        self, tmp_path: Path
+    ) -> None:
+        async for world in make_world(tmp_path, NO_APPROVAL):
+            opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+            assert isinstance(opened, Request)
+            refused = SlackApiError("refused", {"ok": False, "error": "fatal_error"})
+            world.slack.failures["chat.postMessage"] = refused
+            with pytest.raises(SlackApiError):  # on to the error exit, which tells the agent
+                await world.flow.start(opened)
+            stopped = await world.get(opened.id)
+            assert stopped.state is State.FAILED and stopped.result == NO_THREAD
+            assert await world.flow.left_behind() == []  # nothing to run at the next start
+            again = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+            assert isinstance(again, Request)  # the retry is not a "duplicate" of it
+            await world.flow.start(again)
+            assert world.capillary_calls("/v1.1/coupon/redeem") == 1
+            assert (await world.get(again.id)).state is State.DONE
+
+    async def test_an_approval_is_carried_out_when_the_card_update_fails(
+        self, world: World
+    ) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        decided = await world.flow.decide(r.id, LEAD, "ravi", approve=True, note=None)
+        assert isinstance(decided, Request)
+        world.slack.failures["chat.update"] = aiohttp.ServerDisconnectedError()
+        await world.flow.follow_up(decided)
+        assert world.capillary_calls("/v1.1/coupon/redeem") == 1
+        assert (await world.get(r.id)).state is State.DONE
+
+    async def test_a_missing_permalink_does_not_lose_the_thread(self, world: World) -> None:
+        world.slack.failures["chat.getPermalink"] = TimeoutError()
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        assert r.thread_ts is not None and r.link is None and r.card_ts is not None
+        assert await world.flow.left_behind() == []
 
 
 class TestExpiry:

@@ -49,6 +49,8 @@ __all__ = [
     "GONE",
     "MAX_NOTE",
     "NEED_REASON",
+    "NO_THREAD",
+    "TOO_LATE",
     "approval_card",
     "approve_modal",
     "blocked_text",
@@ -63,6 +65,7 @@ __all__ = [
     "reject_modal",
     "rejected_notice",
     "result_line",
+    "too_late_notice",
 ]
 
 GONE = "This request no longer exists: it may have been made on another copy of the bot."
@@ -375,6 +378,19 @@ def rejected_notice(request: Request) -> str:
     return (
         f"{mention(request.requester)} {who} rejected this{quoted(request.note)}. "
         "Nothing was sent to Capillary."
+    )
+
+
+NO_THREAD = "❌ Not started: Slack didn't take its thread. Nothing was sent to Capillary."
+TOO_LATE = "❌ Not carried out: the bot was down until its time ran out. Nothing was sent."
+
+
+def too_late_notice(request: Request) -> str:
+    """After a restart: an approved request whose time ran out while the bot was down."""
+    return (
+        f"{mention(request.requester)} this was approved, but the bot stopped before carrying "
+        "it out and was back only after the request's time ran out, so nothing was sent to "
+        f"Capillary. Ask again (`/coupon {request.verb.value} …`) if it is still needed."
     )
 
 
