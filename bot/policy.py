@@ -31,6 +31,7 @@ from typing import Any
 from bot.commands import Verb
 
 __all__ = [
+    "APPROVABLE",
     "EVERYONE",
     "MAX_RETENTION_DAYS",
     "MINIMUM_ROLE",
@@ -114,13 +115,23 @@ class Decision:
     needed: Role | None = None
 
 
+#: The verbs that can wait for an approver: the ones that move money.
+APPROVABLE = frozenset({Verb.ISSUE, Verb.REDEEM})
+
+
 @dataclass(frozen=True, slots=True)
 class ApprovalRules:
     """``[approval]``: which verbs wait for a second person, and for how long."""
 
-    required_for: frozenset[Verb] = frozenset({Verb.ISSUE, Verb.REDEEM})
+    required_for: frozenset[Verb] = APPROVABLE
     expires_after: timedelta = timedelta(hours=4)
     approvers_need_approval: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.required_for <= APPROVABLE:  # nothing else goes through approvals
+            raise ValueError(
+                f"only issue and redeem can wait for approval, not {self.required_for}"
+            )
 
     def needs_approval(self, verb: Verb, role: Role | None) -> bool:
         """Whether ``verb`` asked for by someone with ``role`` must wait for an approver."""
@@ -285,6 +296,13 @@ def _verbs(value: object) -> frozenset[Verb]:
     return frozenset(Verb(name) for name in names)
 
 
+def _approvable(value: object) -> frozenset[Verb]:
+    verbs = _verbs(value)
+    for verb in sorted(verbs - APPROVABLE):
+        raise _Invalid(f"has {_show(verb.value)}: only issue and redeem can wait for approval")
+    return verbs
+
+
 def _duration(value: object) -> timedelta:
     problem = _Invalid(f'must be a duration like "4h", "30m" or "1h30m"; got {_show(value)}')
     if not isinstance(value, str):
@@ -333,7 +351,7 @@ _SCHEMA: Mapping[str, Mapping[str, _Converter]] = {
     "roles": {role.value: _members for role in reversed(Role)},
     "channels": {"allowed": _channels},
     "approval": {
-        "required_for": _verbs,
+        "required_for": _approvable,
         "expires_after": _duration,
         "approvers_need_approval": _flag,
     },

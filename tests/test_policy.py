@@ -222,7 +222,7 @@ def test_no_policy_and_no_role_refuse_everything_but_help(verb: Verb) -> None:
         (ApprovalRules(approvers_need_approval=False), Verb.REDEEM, Role.APPROVER, False),
         (ApprovalRules(approvers_need_approval=False), Verb.REDEEM, Role.ADMIN, False),
         (ApprovalRules(approvers_need_approval=False), Verb.REDEEM, Role.AGENT, True),
-        (ApprovalRules(required_for=frozenset({Verb.RESEND})), Verb.RESEND, Role.AGENT, True),
+        (ApprovalRules(required_for=frozenset({Verb.ISSUE})), Verb.REDEEM, Role.AGENT, False),
         (ApprovalRules(required_for=frozenset()), Verb.REDEEM, Role.AGENT, False),
     ],
 )
@@ -244,9 +244,9 @@ def test_limits_per_verb() -> None:
 
 def test_partial_sections_keep_the_other_defaults() -> None:
     policy = parse_policy(
-        '[approval]\nrequired_for = ["redeem", "resend"]\n[limits]\nredeem_per_agent_per_day = 5\n'
+        '[approval]\nrequired_for = ["redeem"]\n[limits]\nredeem_per_agent_per_day = 5\n'
     )
-    assert policy.approval == ApprovalRules(frozenset({Verb.REDEEM, Verb.RESEND}))
+    assert policy.approval == ApprovalRules(frozenset({Verb.REDEEM}))
     assert policy.limits == Limits(redeem_per_agent_per_day=5)
 
 
@@ -296,6 +296,11 @@ def test_partial_sections_keep_the_other_defaults() -> None:
         (
             '[approval]\nrequired_for = ["issue", "refund"]\n',
             '[approval].required_for has "refund", which is not a verb',
+        ),
+        (
+            # Only issue and redeem go through approvals: a resend listed here would not wait.
+            '[approval]\nrequired_for = ["redeem", "resend"]\n',
+            '[approval].required_for has "resend": only issue and redeem can wait for approval',
         ),
         (
             '[approval]\nrequired_for = "issue"\n',
@@ -465,3 +470,8 @@ def test_audit_table_errors(text: str, message: str) -> None:
     with pytest.raises(PolicyError) as caught:
         parse_policy(text)
     assert message in str(caught.value)
+
+
+def test_approval_rules_take_only_the_verbs_that_move_money() -> None:
+    with pytest.raises(ValueError, match="only issue and redeem"):
+        ApprovalRules(required_for=frozenset({Verb.REDEEM, Verb.RESEND}))
