@@ -20,7 +20,7 @@ gets a useful :class:`Explanation` with ``known=False``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
@@ -29,6 +29,7 @@ from bot.capillary.identifiers import scrub
 
 __all__ = [
     "ITEM_CODES",
+    "LOOKUP_MISS",
     "REQUEST_CODES",
     "TRANSPORT",
     "Category",
@@ -36,6 +37,7 @@ __all__ = [
     "Explanation",
     "TransportFailure",
     "explain_item",
+    "explain_lookup_miss",
     "explain_request",
     "explain_transport",
     "is_retryable_item_code",
@@ -418,6 +420,19 @@ def explain_item(code: int, capillary_message: str | None = None) -> Explanation
     if code in _QUOTE_CAPILLARY and capillary_message:  # shown: an identifier in it masked
         sentence = f"{sentence} Capillary says: \u201c{scrub(capillary_message)}\u201d."
     return _explanation("item", str(code), entry, capillary_message, sentence)
+
+
+#: What ``coupon/get`` answers for a code it doesn't have (an item with ``id: -1``).
+LOOKUP_MISS = 705
+
+
+def explain_lookup_miss(code: int | None, capillary_message: str | None = None) -> Explanation:
+    """Why ``coupon/get`` found nothing for a code. Capillary says 705 ("both coupon code and
+    validation code are invalid") for an unknown code, though a lookup sends no validation
+    code: that is 719's meaning, "no coupon with this code", kept under Capillary's code."""
+    if code is not None and code != LOOKUP_MISS:
+        return explain_item(code, capillary_message)
+    return replace(explain_item(719, capillary_message), code=str(LOOKUP_MISS))
 
 
 def explain_request(code: int, capillary_message: str | None = None) -> Explanation:

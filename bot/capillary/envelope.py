@@ -22,7 +22,7 @@ from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.capillary.catalogue import explain_item, is_retryable_item_code
+from bot.capillary.catalogue import explain_item, explain_lookup_miss, is_retryable_item_code
 from bot.capillary.errors import (
     CapillaryItemError,
     CapillaryProtocolError,
@@ -292,7 +292,7 @@ def parse_get(envelope: Envelope) -> CouponLookup:
             code = to_text(item.get("code")) or "?"
             missing.append(
                 MissingCoupon(
-                    code=code, explanation=explain_item(status.code or 705, status.message)
+                    code=code, explanation=explain_lookup_miss(status.code, status.message)
                 )
             )
     return CouponLookup(

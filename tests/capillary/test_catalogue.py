@@ -18,6 +18,7 @@ from bot.capillary.catalogue import (
     Explanation,
     TransportFailure,
     explain_item,
+    explain_lookup_miss,
     explain_request,
     explain_transport,
     is_retryable_item_code,
@@ -259,3 +260,12 @@ def test_explain_transport_keeps_detail(failure: TransportFailure) -> None:
 def test_public_names_are_exported() -> None:
     for name in catalogue.__all__:
         assert hasattr(catalogue, name)
+
+
+def test_a_lookup_miss_is_no_such_coupon_under_capillarys_code() -> None:
+    said = "Both coupon code and validation code are invalid"
+    explanation = explain_lookup_miss(705, said)
+    assert (explanation.code, explanation.sentence) == ("705", "No coupon with this code exists.")
+    assert explanation.capillary_message == said
+    assert explain_lookup_miss(None).code == "705"
+    assert explain_lookup_miss(713).sentence == explain_item(713).sentence  # others as they are

@@ -322,6 +322,8 @@ class TestGet:
         (missing,) = lookup.missing
         assert missing.code == "wl2zbjzk"
         assert missing.explanation.code == "705"
+        # No validation code was sent: for a lookup, 705 means there is no such coupon.
+        assert missing.explanation.sentence == "No coupon with this code exists."
         assert lookup.request_id == "req-1"
 
     def test_single_object_and_unredeemed(self) -> None:
