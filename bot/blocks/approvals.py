@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.approvals import Blocked, PreCheck, Request, State, Why
-from bot.blocks.format import day, escape, lower_first, mention, money, truncate
+from bot.blocks.format import chunks, day, escape, lower_first, mention, money, truncate
 from bot.blocks.messages import BUSY_CAPILLARY, people
 from bot.blocks.results import SlackMessage, describe
 from bot.capillary.catalogue import Category
@@ -421,24 +421,13 @@ def pending_message(requests: Sequence[Request], currency: str = "₹") -> Slack
     count = len(requests)
     head = f"*{count} request{'s' if count != 1 else ''} waiting for approval*"
     shown = [_list_line(r, currency) for r in requests[:_LISTED]]
-    blocks: list[Block] = [_md(head), *(_md(chunk) for chunk in _chunks(shown))]
+    blocks: list[Block] = [_md(head), *(_md(chunk) for chunk in chunks(shown))]
     if count > _LISTED:
         blocks.append(_small(f"…and {count - _LISTED} more, newer than these."))
     return SlackMessage(f"{count} waiting for approval", tuple(blocks))
 
 
 _LISTED = 30  # requests listed by /coupon pending (Slack allows 50 blocks in a message)
-
-
-def _chunks(lines: Sequence[str], budget: int = 2900) -> list[str]:
-    """Whole lines joined into texts that each fit a section block (never cut mid-line)."""
-    chunks: list[str] = []
-    for line in lines:
-        if chunks and len(chunks[-1]) + 1 + len(line) <= budget:
-            chunks[-1] += "\n" + line
-        else:
-            chunks.append(line[:budget])
-    return chunks
 
 
 def _decided_line(request: Request, currency: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
 __all__ = [
+    "chunks",
     "day",
     "discount",
     "escape",
@@ -58,6 +60,17 @@ def short_id(request_id: str | None) -> str:
     if not request_id:
         return "—"
     return request_id if len(request_id) <= 12 else f"{request_id[:6]}…{request_id[-4:]}"
+
+
+def chunks(lines: Sequence[str], budget: int = 2900) -> list[str]:
+    """Whole lines joined into texts that each fit a section block (never cut mid-line)."""
+    found: list[str] = []
+    for line in lines:
+        if found and len(found[-1]) + 1 + len(line) <= budget:
+            found[-1] += "\n" + line
+        else:
+            found.append(line[:budget])
+    return found
 
 
 def truncate(text: str, limit: int) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.audit import AuditFilter, AuditRow
-from bot.blocks.format import escape, mention, truncate
+from bot.blocks.format import chunks, escape, mention
 from bot.blocks.messages import STATUS_EMOJI
 from bot.blocks.results import SlackMessage
 from bot.capillary.identifiers import mask_text
@@ -29,10 +29,10 @@ _WHAT = {
 
 
 def describe_filter(f: AuditFilter) -> str:
-    """The query in words for people, customers masked: ``••••3210 action=redeem since=…``."""
-    subject = f.code or (mask_text(f.customer) if f.customer else None)
-    subject = subject or (mention(f.actor) if f.actor else None) or f.series_id
-    parts = [subject or "everything"]
+    """The query in words for people (mrkdwn), customers masked: ``••••3210 action=redeem``."""
+    subject = f.code or (mask_text(f.customer) if f.customer else None) or f.series_id
+    shown = escape(subject) if subject else (mention(f.actor) if f.actor else "everything")
+    parts = [shown]
     if f.verb:
         parts.append(f"action={f.verb}")
     if f.outcome:
@@ -45,15 +45,17 @@ def describe_filter(f: AuditFilter) -> str:
 def log_message(
     subject: str, rows: Sequence[AuditRow], links: Mapping[tuple[str, str], str]
 ) -> SlackMessage:
-    """``subject`` names the query (``GOOD100``); ``links`` maps (channel, thread ts) to URLs."""
+    """``subject`` names the query in mrkdwn (:func:`describe_filter`); ``links`` maps
+    (channel, thread ts) to URLs. Every row shown is whole: as many sections as they take."""
     if not rows:
         text = f"No audit events for {subject} with these filters."
-        return SlackMessage(text, (SectionBlock(text=MarkdownTextObject(text=escape(text))),))
+        return SlackMessage(text, (SectionBlock(text=MarkdownTextObject(text=text)),))
     shown = rows[:LINKED_ROWS]
     lines = [_line(row, links) for row in shown]
-    head = f"*{escape(subject)}* — {len(rows)} event{'s' if len(rows) != 1 else ''}, newest first"
-    body = truncate("\n".join([head, *lines]), 3000)
-    blocks: list[SectionBlock | ContextBlock] = [SectionBlock(text=MarkdownTextObject(text=body))]
+    head = f"*{subject}* — {len(rows)} event{'s' if len(rows) != 1 else ''}, newest first"
+    blocks: list[SectionBlock | ContextBlock] = [
+        SectionBlock(text=MarkdownTextObject(text=text)) for text in chunks([head, *lines])
+    ]
     if len(rows) > LINKED_ROWS:
         more = f"…and {len(rows) - LINKED_ROWS} more. The full list is attached below as CSV."
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))

@@ -1,0 +1,53 @@
+"""``/coupon log`` blocks: every listed row whole, the query named in readable mrkdwn."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.audit import AuditEvent, AuditEventKind, AuditFilter, AuditOutcome, AuditRow
+from bot.blocks.log import LINKED_ROWS, describe_filter, log_message
+
+THREAD_URL = "https://acme-support.slack.com/archives/C01SUPPORT/p"
+
+
+def row(i: int) -> AuditRow:
+    event = AuditEvent(
+        event=AuditEventKind.OUTCOME,
+        at=datetime(2026, 11, 26, 7, 0, tzinfo=UTC) + timedelta(minutes=i),
+        actor="U03AGENT",
+        verb="redeem",
+        code="GOOD200",
+        customer_kind="mobile",
+        customer="919876543210",
+        outcome=AuditOutcome.FAILED,
+        capillary_code="735",
+        channel="C01SUPPORT",
+        thread_ts=f"17956786{i:02d}.561655",
+    )
+    return AuditRow(id=i, hash="h", prev_hash="p", event=event)
+
+
+def links(rows: list[AuditRow]) -> dict[tuple[str, str], str]:
+    return {
+        ("C01SUPPORT", r.event.thread_ts or ""): THREAD_URL + (r.event.thread_ts or "")
+        for r in rows
+    }
+
+
+def test_every_listed_row_is_shown_whole_however_long_the_list() -> None:
+    rows = [row(i) for i in range(LINKED_ROWS)]
+    message = log_message("GOOD200", rows, links(rows))
+    sections = [block.to_dict()["text"]["text"] for block in message.blocks]
+    assert len(sections) > 1 and all(len(text) <= 3000 for text in sections)
+    lines = "\n".join(sections).splitlines()[1:]  # after the heading
+    assert len(lines) == LINKED_ROWS
+    assert all(line.endswith("|view thread>") for line in lines)  # none cut mid-link
+    assert "919876543210" not in "\n".join(sections)
+
+
+def test_a_user_filter_is_named_with_a_mention_and_a_code_is_escaped() -> None:
+    assert describe_filter(AuditFilter(actor="U03AGENT")) == "<@U03AGENT>"
+    assert describe_filter(AuditFilter(code="<GOOD>")) == "&lt;GOOD&gt;"
+    assert describe_filter(AuditFilter(customer="919876543210")) == "••••3210"
+    message = log_message(describe_filter(AuditFilter(actor="U03AGENT")), [row(1)], {})
+    assert message.blocks[0].to_dict()["text"]["text"].startswith("*<@U03AGENT>* — 1 event")
