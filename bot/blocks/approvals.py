@@ -28,8 +28,8 @@ from slack_sdk.models.views import View
 
 from bot.approvals import Blocked, PreCheck, Request, State, Why
 from bot.blocks.format import chunks, day, escape, lower_first, mention, money, truncate
-from bot.blocks.messages import BUSY_CAPILLARY, people
-from bot.blocks.results import SlackMessage, describe
+from bot.blocks.messages import people
+from bot.blocks.results import SlackMessage, busy_text, describe
 from bot.capillary.catalogue import Category
 from bot.capillary.identifiers import scrub
 from bot.commands import Verb
@@ -140,7 +140,7 @@ def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreChec
             till = f", valid till {day(series.valid_till)}" if series.valid_till else ""
             return PreCheck(True, f"series {series.id}{name} exists{till}")
         case Failed(explanation=explanation) if explanation.category is Category.TRANSIENT:
-            return PreCheck(None, f"couldn't check: {lower_first(BUSY_CAPILLARY)}")
+            return PreCheck(None, f"couldn't check: {lower_first(busy_text(explanation))}")
         case Failed(explanation=explanation):
             return PreCheck(False, f"this would fail now: {lower_first(explanation.sentence)}")
     return PreCheck(None, "couldn't check")
@@ -235,7 +235,7 @@ def result_line(outcome: Outcome) -> str:
         case Issued(coupon=coupon):
             return f"✅ Issued coupon {coupon.code}"
         case Failed(explanation=explanation) if explanation.category is Category.TRANSIENT:
-            return f"⚠️ Not done: {lower_first(BUSY_CAPILLARY)}"
+            return f"⚠️ Not done: {lower_first(busy_text(explanation))}"
         case Failed(explanation=explanation):
             return f"❌ Not done: {lower_first(explanation.sentence)}"
         case Unknown(known=Known.HAPPENED):

@@ -52,7 +52,14 @@ from bot.service import (
     Unknown,
 )
 
-__all__ = ["SlackMessage", "describe", "parent_message", "result_message", "status_key"]
+__all__ = [
+    "SlackMessage",
+    "busy_text",
+    "describe",
+    "parent_message",
+    "result_message",
+    "status_key",
+]
 
 _MAX_COUPONS_SHOWN = 20  # keeps a 100-code lookup under Slack's 50 blocks per message
 
@@ -312,13 +319,18 @@ def _failed(outcome: Failed) -> SlackMessage:
             headline, replace(explanation, next_step=ASK_BEFORE_RESENDING), outcome.request_id
         )
     if explanation.category is Category.TRANSIENT:
-        headline = f"⚠️ {subject}: {_busy(explanation)}"
+        headline = f"⚠️ {subject}: {busy_text(explanation)}"
         return _with_next_step(headline, explanation, outcome.request_id)
     return _explained(f"{subject} didn't work", explanation, outcome.request_id)
 
 
-def _busy(explanation: Explanation) -> str:
-    """Capillary down, and (when the circuit breaker stopped the call) how we know."""
+def busy_text(explanation: Explanation) -> str:
+    """A failure that trying later may fix. No answer came (timeout, connection, circuit
+    open): Capillary isn't answering, and how we know when the breaker stopped the call.
+    Capillary answered "later" (521: the customer's coupons being changed; 461; 429):
+    what it said, in the catalogue's words."""
+    if explanation.source != "transport" or explanation.code == TransportFailure.RATE_LIMITED:
+        return f"{explanation.sentence} Nothing was changed."
     how = explanation.capillary_message
     if explanation.code != TransportFailure.CIRCUIT_OPEN or not how:
         return BUSY_CAPILLARY

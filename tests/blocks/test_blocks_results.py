@@ -453,6 +453,11 @@ def test_transient_failure_says_nothing_was_changed(explanation: Any) -> None:
 
     assert first.startswith("⚠️ Looking up GOOD200")
     assert "Nothing was changed." in first
+    # "Not answering" only when no answer came; else what Capillary's code means.
+    no_answer = explanation.source == "transport"
+    assert ("Capillary isn't answering right now." in first) is no_answer
+    if not no_answer:
+        assert explanation.sentence in first
     assert next_step == f"*Next step:* {explanation.next_step}"
     assert f"request id {SHORT_REQUEST_ID}" in small
     if explanation.source == "transport":  # our own failure names are not Capillary codes

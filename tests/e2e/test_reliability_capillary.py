@@ -95,14 +95,14 @@ def read_cases(verb: str) -> list[Case]:
             Case("timeout", "⚠️", maybe),
             Case("500", "❌", maybe),
             Case("malformed", "❌", maybe),
-            Case("791", "⚠️", busy),
+            Case("791", "⚠️", explained("791")),
             Case("795", "❌", broken),
         ]
     return [
         Case("timeout", "⚠️", busy),
         Case("500", "❌", explained("500")),
         Case("malformed", "❌", explained("malformed")),
-        Case("791", "⚠️", busy),
+        Case("791", "⚠️", explained("791")),
         # A get lists a coupon Capillary couldn't look up among those not found, with the
         # reason (no next step): the lookup itself worked.
         Case("795", "✅", broken[:1]) if verb == "get" else Case("795", "❌", broken),
@@ -115,14 +115,14 @@ WRITES = {
     "issue": [
         Case("500", "❓", (UNKNOWN, "server error", "Capillary can't tell us yet")),
         Case("malformed", "❓", (UNKNOWN, "could not be read", "Capillary can't tell us yet")),
-        Case("791", "⚠️", explained("busy")),
+        Case("791", "⚠️", explained("791")),
         Case("795", "❌", explained("795")),
         Case("timeout", "❓", (UNKNOWN, "no answer before the timeout")),
     ],
     "redeem": [
         Case("500", "❓", (UNKNOWN, "server error", "is not redeemed, so it did not go through")),
         Case("malformed", "❓", (UNKNOWN, "could not be read", "is not redeemed")),
-        Case("791", "⚠️", explained("busy")),
+        Case("791", "⚠️", explained("791")),
         Case("795", "❌", explained("795")),
         Case("timeout", "❓", (UNKNOWN, "no answer before the timeout", "shows as redeemed")),
     ],
