@@ -53,6 +53,7 @@ __all__ = [
     "VERB_ALIASES",
     "FormErrors",
     "example",
+    "join_phone_groups",
     "parse_command",
     "parse_form",
     "summary",
@@ -256,7 +257,7 @@ _PHONE_GROUP = re.compile(r"[0-9][0-9\-]*")
 _LOCAL_DIGITS = 10  # stop joining digit groups once the national number is this long
 
 
-def _join_phone(args: list[str]) -> list[str]:
+def join_phone_groups(args: list[str]) -> list[str]:
     """``+91 98765 43210`` → ``+919876543210``: people write numbers in groups."""
     joined: list[str] = []
     local = _LOCAL_DIGITS
@@ -314,7 +315,7 @@ def _build(verb: Verb, values: Mapping[BlockId, object]) -> Command:
 
 def _parse_fields(verb: Verb, args: list[str]) -> Command | OpenForm:
     syntax = _SYNTAX[verb]
-    positionals, options = _split_options(verb, _join_phone(args))
+    positionals, options = _split_options(verb, join_phone_groups(args))
     _at_most(verb, positionals, len(syntax.positional))
     given = {**dict(zip(syntax.positional, positionals, strict=False)), **options}
     values = {block: _value(verb, block, text) for block, text in given.items()}

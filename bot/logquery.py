@@ -20,7 +20,7 @@ from bot.capillary.identifiers import (
     parse_customer,
 )
 from bot.commands import UsageError, Verb
-from bot.grammar import VERB_ALIASES
+from bot.grammar import VERB_ALIASES, join_phone_groups
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "parse_log_filters"]
 
@@ -34,7 +34,7 @@ _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 def parse_log_filters(text: str, *, now: datetime | None = None) -> AuditFilter:
     """The filters in ``text``; raises :class:`UsageError` naming what is wrong."""
-    words = text.split()
+    words = join_phone_groups(text.split())  # ``+91 98765 43210`` is one customer
     options = dict(_option(w) for w in words if "=" in w and not w.startswith("<"))
     subjects = [w for w in words if "=" not in w or w.startswith("<")]
     if len(subjects) > 1:

@@ -19,6 +19,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
         ("", AuditFilter(limit=DEFAULT_LIMIT)),
         ("good100", AuditFilter(code="GOOD100", limit=DEFAULT_LIMIT)),
         ("+919876543210", AuditFilter(customer="919876543210", limit=DEFAULT_LIMIT)),
+        # Written in groups, as everywhere else in /coupon.
+        ("+91 98765 43210 limit=5", AuditFilter(customer="919876543210", limit=5)),
         ("riya@Example.com", AuditFilter(customer="riya@example.com", limit=DEFAULT_LIMIT)),
         ("ext:EXT-5001", AuditFilter(customer="EXT-5001", limit=DEFAULT_LIMIT)),
         ("<@U03AGENT>", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),
