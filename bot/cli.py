@@ -8,8 +8,23 @@ import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 __all__ = ["main"]
+
+
+def _port(text: str) -> int:
+    """A TCP port for argparse: 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the Capillary V1.1 coupon sandbox: the six endpoints, Basic and OAuth "
         "auth, seeded data and runtime fault injection.",
     )
-    sandbox.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    sandbox.add_argument(
+        "--port", type=_port, default=8765, help="port to listen on (default 8765)"
+    )
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve = commands.add_parser(
         "serve",
@@ -34,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         "(GET /healthz and /metrics are still served on COUPON_BOT_PORT).",
     )
     serve.add_argument("--socket-mode", action="store_true", help="use Socket Mode")
-    serve.add_argument("--port", type=int, default=None, help="HTTP port (default COUPON_BOT_PORT)")
+    serve.add_argument(
+        "--port", type=_port, default=None, help="HTTP port (default COUPON_BOT_PORT)"
+    )
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
     shell = commands.add_parser(
         "shell",
@@ -88,19 +107,14 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
 
-    from bot.check import invalid_settings
     from bot.logs import configure_logging
     from bot.policy import PolicyError, load_policy
     from bot.server import serve_http, serve_socket_mode
-    from bot.settings import load_settings, missing_credentials
+    from bot.settings import missing_credentials
 
-    try:
-        settings = load_settings()
-    except ValidationError as error:
-        for finding in invalid_settings(error):
-            print(f"coupon-bot: {finding.detail}", file=sys.stderr)
+    settings = _settings()
+    if settings is None:
         return 2
     if args.port is not None:
         settings.bot.port = args.port
@@ -135,9 +149,13 @@ def _run_shell(args: argparse.Namespace) -> int:
 def _run_audit(args: argparse.Namespace) -> int:
     from bot.audit_cli import run_audit
     from bot.commands import UsageError
-    from bot.settings import load_settings
 
-    database = args.database or load_settings().bot.database
+    if args.database is not None:
+        database = args.database
+    elif (settings := _settings()) is not None:
+        database = settings.bot.database
+    else:
+        return 2
     if not database.exists():
         print(f"coupon-bot: no audit database at {database} (COUPON_BOT_DATABASE)", file=sys.stderr)
         return 2
@@ -147,6 +165,21 @@ def _run_audit(args: argparse.Namespace) -> int:
         code, text = 2, f"coupon-bot audit: {error}"
     print(text, file=sys.stdout if code == 0 else sys.stderr)
     return code
+
+
+def _settings() -> Settings | None:
+    """The settings, or None once each invalid one is named on stderr (value not shown)."""
+    from pydantic import ValidationError
+
+    from bot.check import invalid_settings
+    from bot.settings import load_settings
+
+    try:
+        return load_settings()
+    except ValidationError as error:
+        for finding in invalid_settings(error):
+            print(f"coupon-bot: {finding.detail}", file=sys.stderr)
+        return None
 
 
 def _run_check(args: argparse.Namespace) -> int:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -73,6 +74,17 @@ class CapillarySettings(BaseSettings):
     timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="Per-request timeout in seconds."
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _url_or_sandbox(cls, value: str | None) -> str | None:
+        """A host without a scheme would start and then fail every call: refused here."""
+        if value is None or value == SANDBOX or is_placeholder(value):
+            return value  # unset or a template: the credentials check names it
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("expected https://<cluster host> (or sandbox)")
+        return value
 
 
 class SlackSettings(BaseSettings):

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.cli import main
 from bot.sandbox.slack import SlackDriver, running_slack_emulator
 from bot.settings import (
     BotSettings,
@@ -177,3 +178,37 @@ async def test_serve_runs_the_bot_with_the_built_in_sandbox(tmp_path: Path) -> N
         finally:
             process.terminate()
             await process.wait()
+
+
+def test_a_capillary_host_without_its_scheme_is_one_clear_line(tmp_path: Path) -> None:
+    result = serve(tmp_path, CAPILLARY_BASE_URL="eu.api.capillarytech.com")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "coupon-bot: CAPILLARY_BASE_URL: Value error, expected https://<cluster host> (or sandbox)."
+    ]
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_a_port_out_of_range_is_refused_before_anything_starts(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", port])
+    assert exited.value.code == 2
+    assert f"argument --port: '{port}' is not a port (0-65535)" in capsys.readouterr().err
+
+
+def test_audit_names_an_invalid_setting_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "audit"],
+        env=clean_env(tmp_path, COUPON_BOT_PORT="abc"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "coupon-bot: COUPON_BOT_PORT: Input should be a valid integer, unable to parse string "
+        "as an integer."
+    ]
