@@ -7,6 +7,7 @@ thread read on its own makes sense.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -39,6 +40,7 @@ from bot.capillary.identifiers import (
 )
 from bot.capillary.models import CouponDetails, MissingCoupon, Series
 from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
+from bot.grammar import join_phone_groups
 from bot.service import (
     Checked,
     Failed,
@@ -61,6 +63,7 @@ __all__ = [
     "status_key",
 ]
 
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")  # as Slack sends one in command text
 _MAX_COUPONS_SHOWN = 20  # keeps a 100-code lookup under Slack's 50 blocks per message
 
 
@@ -100,24 +103,26 @@ def describe(command: Command, currency: str = "₹") -> str:
                 command, currency
             )
         case LogQuery(text=text) if text:
-            return f"log {escape(truncate(_masked_words(text), 200))}"
+            return f"log {_typed_words(truncate(text, 200))}"
     return command.verb.value
 
 
-def _masked_words(text: str) -> str:
-    """Free text a user typed (``log +919876543210``) with any customer identifier masked."""
-    return " ".join(_masked(word) for word in text.split())
+def _typed_words(text: str) -> str:
+    """Free text a user typed (``log +91 98765 43210``) as mrkdwn: a customer identifier
+    masked (its digit groups joined first), a user mention kept, everything else escaped."""
+    return " ".join(_typed(word) for word in join_phone_groups(text.split()))
 
 
-def _masked(word: str) -> str:
-    if "=" in word:  # an option (since=2026-11-01), never a customer
-        return word
-    if not looks_like_customer(word):
-        return word
+def _typed(word: str) -> str:
+    user = _MENTION.fullmatch(word)
+    if user:
+        return mention(user[1])
+    if "=" in word or not looks_like_customer(word):  # an option (since=…) is no customer
+        return escape(word)
     try:
-        return parse_customer(word).masked()
+        return escape(parse_customer(word).masked())
     except InvalidInputError:
-        return mask_text(word)
+        return escape(mask_text(word))
 
 
 def _bill(command: Redeem, currency: str) -> str:

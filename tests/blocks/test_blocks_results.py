@@ -560,6 +560,10 @@ def test_status_key(key: str, expected: str) -> None:
         (Redeem("GOOD200", MOBILE, "B-1182"), "redeem GOOD200 for ••••3210 · bill B-1182"),
         (Help(Verb.REDEEM), "help"),
         (LogQuery("GOOD200"), "log GOOD200"),
+        # What was typed after `log`: customers masked (digit groups too), mentions kept.
+        (LogQuery("+91 98765 43210 since=7d"), "log ••••3210 since=7d"),
+        (LogQuery("<@U03AGENT|asha> status=failed"), "log <@U03AGENT> status=failed"),
+        (LogQuery("<!channel> a@<!here>"), "log &lt;!channel&gt; a•••@&lt;!here&gt;"),
         (LogQuery(""), "log"),
         (Pending(), "pending"),
     ],
