@@ -360,6 +360,22 @@ class TestRecover:
         await world.flow.recover(await world.flow.left_behind())
         assert (await world.get(opened.id)).card_ts is None  # the expiry round says it
 
+    async def test_a_lost_redeem_that_did_not_go_through_can_be_asked_again(
+        self, tmp_path: Path
+    ) -> None:
+        async for world in make_world(tmp_path, NO_APPROVAL):
+            world.sandbox.faults.update({"http_500_next": 1, "only_path": "coupon/redeem"})
+            opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+            assert isinstance(opened, Request)
+            await world.flow.start(opened)
+            lost = await world.get(opened.id)
+            assert lost.state is State.FAILED  # checked: GOOD100 shows no redemption
+            assert "It is safe to try again." in world.thread_text(lost)
+            again = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+            assert isinstance(again, Request), again  # as the thread says: no duplicate
+            await world.flow.start(again)
+            assert (await world.get(again.id)).state is State.DONE
+
 
 class TestSlackFailing:
     async def test_a_request_whose_thread_cannot_be_posted_is_never_run(
