@@ -128,11 +128,21 @@ CREATE INDEX approvals_requester ON approvals (requester, verb, created_at);
 CREATE INDEX approvals_decider ON approvals (decided_by, decided_at);
 """
 
+# A mobile number is the same customer with or without its country code: its duplicate key
+# holds only the last 10 digits (bot.approvals.dedup_key); rows stored before that follow.
+_MOBILE_DEDUP_KEYS = """
+UPDATE approvals
+SET dedup_key = verb || ':' || (CASE WHEN verb = 'redeem' THEN code ELSE series_id END)
+    || ':mobile:' || substr(customer, -10)
+WHERE customer_kind = 'mobile';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit tables", _AUDIT_TABLES),
     Migration(2, "audit indexes", _AUDIT_INDEXES),
     Migration(3, "audit head", _AUDIT_HEAD),
     Migration(4, "approvals", _APPROVALS),
+    Migration(5, "mobile duplicate keys", _MOBILE_DEDUP_KEYS),
 )
 
 _BOOKKEEPING = """

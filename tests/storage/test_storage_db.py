@@ -147,3 +147,39 @@ async def test_upgrade_a_populated_old_schema(tmp_path: Path) -> None:
         assert result.rows_checked == 6
     finally:
         await conn.close()
+
+
+async def test_upgrade_rekeys_mobile_requests_as_their_last_ten_digits(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    async with aiosqlite.connect(path) as conn:
+        assert await migrate(conn, MIGRATIONS[:4]) == [1, 2, 3, 4]
+        rows = [
+            (
+                "R1",
+                "redeem",
+                "GOOD100",
+                None,
+                "mobile",
+                "919876543210",
+                "redeem:GOOD100:mobile:919876543210",
+            ),
+            ("R2", "issue", None, "1001", "mobile", "9876543210", "issue:1001:mobile:9876543210"),
+            ("R3", "issue", None, "1001", "email", "r@x.com", "issue:1001:email:r@x.com"),
+        ]
+        await conn.executemany(
+            "INSERT INTO approvals (id, verb, code, series_id, customer_kind, customer, "
+            "dedup_key, requester, channel, state, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'U1', 'C1', 'pending', 't', 't')",
+            rows,
+        )
+        await conn.commit()
+    conn = await open_database(path)
+    try:
+        found = await conn.execute_fetchall("SELECT id, dedup_key FROM approvals ORDER BY id")
+        assert [tuple(r) for r in found] == [
+            ("R1", "redeem:GOOD100:mobile:9876543210"),
+            ("R2", "issue:1001:mobile:9876543210"),
+            ("R3", "issue:1001:email:r@x.com"),
+        ]
+    finally:
+        await conn.close()
