@@ -287,9 +287,7 @@ class ApprovalFlow:
             # was to live: an approval that old is not carried out.
             stopped = await self._not_run(request, cards.TOO_LATE, "the bot was down too long")
             if stopped is not None:
-                await self._reply(stopped, cards.too_late_notice(stopped))
-                await self._show(stopped)
-                await self._set_parent(stopped, "failed")
+                await self._tell_not_run(stopped, cards.too_late_notice(stopped))
         elif request.state is State.APPROVED and request.thread_ts is not None:
             await self._execute(request)
         else:  # no thread yet (stopped right after the ack), or pending without its card
@@ -361,6 +359,21 @@ class ApprovalFlow:
         if stopped is not None and self._recorder is not None:
             self._recorder.not_run(self._scene(stopped), why)
         return stopped
+
+    async def _tell_not_run(self, request: Request, notice: str) -> None:
+        """Say in the request's thread that it was not run: the thread is posted first if it
+        never was (the requester has seen nothing but the ack)."""
+        if request.thread_ts is None:
+            ts = await self._conversation.post_parent(
+                request.requester, request.channel, request.command, "failed"
+            )
+            request = await self._store.attach(
+                request.id, thread_ts=ts, link=await self._permalink(request.channel, ts)
+            )
+        else:
+            await self._set_parent(request, "failed")
+        await self._reply(request, notice)
+        await self._show(request)
 
     def _refused(self, request: Request, why: str) -> None:
         if self._recorder is not None:

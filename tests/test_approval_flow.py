@@ -353,6 +353,22 @@ class TestRecover:
         assert not_run.outcome is AuditOutcome.FAILED and not_run.approval_id == r.id
         assert await world.flow.left_behind() == []
 
+    async def test_an_approval_too_old_and_never_posted_is_told_in_a_new_thread(
+        self, tmp_path: Path
+    ) -> None:
+        async for world in make_world(tmp_path, NO_APPROVAL):
+            # Stored and acked, then the bot stopped for longer than the request's life.
+            opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+            assert isinstance(opened, Request) and opened.thread_ts is None
+            world.clock.now = opened.expires_at + timedelta(minutes=1)
+            await world.flow.recover(await world.flow.left_behind())
+            stopped = await world.get(opened.id)
+            assert stopped.state is State.FAILED and stopped.thread_ts is not None
+            assert world.capillary_calls("/v1.1/coupon/redeem") == 0
+            assert "nothing was sent to Capillary" in world.thread_text(stopped)
+            parent = world.emulator.state.message(SUPPORT, stopped.thread_ts)
+            assert parent is not None and "❌" in parent.text
+
     async def test_a_pending_request_past_its_time_gets_no_card(self, world: World) -> None:
         opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
         assert isinstance(opened, Request)
@@ -396,6 +412,18 @@ class TestSlackFailing:
             await world.flow.start(again)
             assert world.capillary_calls("/v1.1/coupon/redeem") == 1
             assert (await world.get(again.id)).state is State.DONE
+
+    async def test_a_waiting_request_without_a_thread_is_no_longer_counted_pending(
+        self, world: World
+    ) -> None:
+        opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+        assert isinstance(opened, Request) and opened.state is State.PENDING
+        assert world.store.pending == 1
+        world.slack.failures["chat.postMessage"] = aiohttp.ClientConnectionError("reset")
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await world.flow.start(opened)
+        assert (await world.get(opened.id)).state is State.FAILED
+        assert world.store.pending == 0  # what /metrics shows
 
     async def test_an_approval_is_carried_out_when_the_card_update_fails(
         self, world: World

@@ -181,7 +181,8 @@ class ApprovalStore:
         self, request_id: str, to: State, *, at: datetime, result: str, expected: State
     ) -> Request | None:
         """executing → done / failed / unknown (``expected`` is EXECUTING), or a request
-        found stranded at startup; None if it was not in ``expected``."""
+        stranded before its call (found at startup, or whose thread couldn't be posted);
+        None if it was not in ``expected``."""
         if to not in (State.DONE, State.FAILED, State.UNKNOWN):
             raise ValueError(f"a request finishes done, failed or unknown, not {to}")
         changed = await self._execute(
@@ -189,6 +190,8 @@ class ApprovalStore:
             "WHERE id = ? AND state = ?",
             (to, format_time(at), result, request_id, expected),
         )
+        if changed and expected is State.PENDING:  # one never started: no longer pending
+            await self.recount()
         return await self._require(request_id) if changed else None
 
     async def expire_due(self, now: datetime) -> list[Request]:
