@@ -123,7 +123,7 @@ def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreChec
             return PreCheck(True, f"redeemable now, {left}{worth}")
         case Checked(result=result):
             sentence = result.reason.sentence if result.reason else "Capillary says no."
-            return PreCheck(False, f"this would fail now: {lower_first(sentence)}")
+            return PreCheck(False, f"this would fail now: {_said(sentence)}")
         case SeriesFound(series=series):
             if series.valid_till is not None and series.valid_till < today:
                 return PreCheck(
@@ -140,10 +140,15 @@ def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreChec
             till = f", valid till {day(series.valid_till)}" if series.valid_till else ""
             return PreCheck(True, f"series {series.id}{name} exists{till}")
         case Failed(explanation=explanation) if explanation.category is Category.TRANSIENT:
-            return PreCheck(None, f"couldn't check: {lower_first(busy_text(explanation))}")
+            return PreCheck(None, f"couldn't check: {_said(busy_text(explanation))}")
         case Failed(explanation=explanation):
-            return PreCheck(False, f"this would fail now: {lower_first(explanation.sentence)}")
+            return PreCheck(False, f"this would fail now: {_said(explanation.sentence)}")
     return PreCheck(None, "couldn't check")
+
+
+def _said(sentence: str) -> str:
+    """An explanation inside a card line (mrkdwn): it may quote Capillary, so escaped."""
+    return escape(lower_first(sentence))
 
 
 def _precheck_line(precheck: PreCheck | None) -> str:
@@ -231,13 +236,13 @@ def result_line(outcome: Outcome) -> str:
     """One line for the card (and the Home tab) once the action ran."""
     match outcome:
         case Redeemed(redemption=redemption):
-            return f"✅ Redeemed · redemption id {redemption.redemption_id or '—'}"
+            return f"✅ Redeemed · redemption id {escape(redemption.redemption_id or '—')}"
         case Issued(coupon=coupon):
-            return f"✅ Issued coupon {coupon.code}"
+            return f"✅ Issued coupon {escape(coupon.code)}"
         case Failed(explanation=explanation) if explanation.category is Category.TRANSIENT:
-            return f"⚠️ Not done: {lower_first(busy_text(explanation))}"
+            return f"⚠️ Not done: {_said(busy_text(explanation))}"
         case Failed(explanation=explanation):
-            return f"❌ Not done: {lower_first(explanation.sentence)}"
+            return f"❌ Not done: {_said(explanation.sentence)}"
         case Unknown(known=Known.HAPPENED):
             return "❓ No clear answer from Capillary, but checking shows it went through."
         case Unknown(known=Known.DID_NOT_HAPPEN):

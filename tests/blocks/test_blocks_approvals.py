@@ -27,6 +27,7 @@ from bot.blocks.approvals import (
     precheck_of,
     read_request_id,
     reject_modal,
+    result_line,
 )
 from bot.blocks.results import SlackMessage
 from bot.capillary.catalogue import TransportFailure, explain_item, explain_transport
@@ -510,3 +511,13 @@ class TestReadRequestId:
     )
     def test_rejects_junk(self, junk: object) -> None:
         assert read_request_id(junk) is None
+
+
+def test_capillarys_quoted_words_cannot_format_the_card() -> None:
+    # A 738 or an unknown code quotes Capillary: on the card it is text, never a broadcast
+    # or a link.
+    said = explain_item(738, "<!channel> wait 3 days <https://evil.example|approve here>")
+    failed = Failed(Redeem("GOOD100", parse_customer("+919876543210")), said)
+    for line in (precheck_of(failed, TODAY).summary, result_line(failed)):
+        assert "<!channel>" not in line and "<https://" not in line
+        assert "&lt;!channel&gt; wait 3 days" in line
