@@ -103,14 +103,21 @@ def describe(command: Command, currency: str = "₹") -> str:
                 command, currency
             )
         case LogQuery(text=text) if text:
-            return f"log {_typed_words(truncate(text, 200))}"
+            return f"log {_typed_words(text, 200)}"
     return command.verb.value
 
 
-def _typed_words(text: str) -> str:
+def _typed_words(text: str, limit: int) -> str:
     """Free text a user typed (``log +91 98765 43210``) as mrkdwn: a customer identifier
-    masked (its digit groups joined first), a user mention kept, everything else escaped."""
-    return " ".join(_typed(word) for word in join_phone_groups(text.split()))
+    masked (its digit groups joined first), a user mention kept, everything else escaped;
+    whole words up to about ``limit`` characters (cut after masking, never inside a word)."""
+    shown: list[str] = []
+    for word in map(_typed, join_phone_groups(text.split())):
+        if sum(len(w) + 1 for w in shown) + len(word) > limit:
+            shown.append("…")
+            break
+        shown.append(word)
+    return " ".join(shown)
 
 
 def _typed(word: str) -> str:

@@ -574,3 +574,12 @@ def test_describe(command: Command, line: str) -> None:
 
 def test_describe_uses_the_currency_given() -> None:
     assert describe(REDEEM, currency="$") == "redeem GOOD200 for ••••3210 · bill B-1182 $1,450"
+
+
+@pytest.mark.parametrize("padding", range(180, 215))
+def test_a_long_log_query_is_cut_after_its_customer_is_masked(padding: int) -> None:
+    # Wherever the cut falls, no part of the grouped number shows in the channel.
+    typed = "x" * padding + " +91 98765 43210 since=7d"
+    line = describe(LogQuery(typed))
+    assert not any(group in line for group in ("98765", "8765", "43210", "4321"))
+    assert len(line) <= len("log ") + 200 + 2
