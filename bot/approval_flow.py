@@ -112,9 +112,9 @@ class ApprovalFlow:
         """After the ack: the parent line, then the card with its pre-check, or (when no
         approval is needed) the action itself. Resumable: steps already done are skipped.
 
-        A request whose parent line can't be posted is failed, never started (nothing would
-        show its result, and it would block the requester's retry as a duplicate); the
-        error goes on to the error exit, which tells the requester."""
+        A request whose parent line or card can't be posted is failed, never started (nothing
+        would show its result or let anyone approve it, and it would block the requester's
+        retry as a duplicate); the error goes on to the error exit, which tells them."""
         if request.thread_ts is None:
             status = "awaiting" if request.needs_approval else "pending"
             try:
@@ -139,11 +139,16 @@ class ApprovalFlow:
             request = await self._store.set_precheck(
                 request.id, cards.precheck_of(outcome, today, self._currency)
             )
-            card = await self._client.chat_postMessage(
-                channel=request.channel,
-                thread_ts=request.thread_ts,
-                **cards.approval_card(request, self._currency).as_kwargs(),
-            )
+            try:
+                card = await self._client.chat_postMessage(
+                    channel=request.channel,
+                    thread_ts=request.thread_ts,
+                    **cards.approval_card(request, self._currency).as_kwargs(),
+                )
+            except Exception:  # no card, no way to approve it: it would only wait to expire
+                if await self._not_run(request, cards.NO_CARD, "its card could not be posted"):
+                    await self._set_parent(request, "failed")
+                raise
             await self._store.attach(request.id, card_ts=str(card["ts"]))
             if self._recorder is not None:
                 self._recorder.approval(scene, AuditEventKind.APPROVAL_REQUESTED, request.why)

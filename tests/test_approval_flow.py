@@ -24,7 +24,7 @@ from bot.access import Access
 from bot.approval_flow import STOPPED_MID_CALL, ApprovalFlow, Refused
 from bot.approvals import Request, State
 from bot.audit import AuditEvent, AuditEventKind, AuditOutcome
-from bot.blocks.approvals import GONE, NO_THREAD, TOO_LATE
+from bot.blocks.approvals import GONE, NO_CARD, NO_THREAD, TOO_LATE
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
 from bot.capillary.identifiers import parse_customer
@@ -70,15 +70,18 @@ class Clock:
 
 
 class FlakySlack(AsyncWebClient):
-    """The emulator, except that the next call of a method can be made to raise."""
+    """The emulator, except that the next call of a method (or the one after ``passes``
+    more) can be made to raise."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.failures: dict[str, BaseException] = {}
+        self.passes: dict[str, int] = {}
 
     async def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
-        failure = self.failures.pop(api_method, None)
-        if failure is not None:
+        if self.passes.get(api_method, 0) > 0:
+            self.passes[api_method] -= 1
+        elif (failure := self.failures.pop(api_method, None)) is not None:
             raise failure
         return await super().api_call(api_method, **kwargs)
 
@@ -424,6 +427,24 @@ class TestSlackFailing:
             await world.flow.start(opened)
         assert (await world.get(opened.id)).state is State.FAILED
         assert world.store.pending == 0  # what /metrics shows
+
+    async def test_a_request_whose_card_cannot_be_posted_is_failed_not_left_waiting(
+        self, world: World
+    ) -> None:
+        opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+        assert isinstance(opened, Request) and opened.state is State.PENDING
+        world.slack.passes["chat.postMessage"] = 1  # the parent line goes through
+        world.slack.failures["chat.postMessage"] = aiohttp.ClientConnectionError("reset")
+        with pytest.raises(aiohttp.ClientConnectionError):  # the error exit tells the agent
+            await world.flow.start(opened)
+        stopped = await world.get(opened.id)
+        assert stopped.state is State.FAILED and stopped.result == NO_CARD
+        assert stopped.card_ts is None and world.store.pending == 0
+        parent = world.emulator.state.message(SUPPORT, stopped.thread_ts or "")
+        assert parent is not None and "❌" in parent.text
+        assert await world.flow.left_behind() == []
+        again = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+        assert isinstance(again, Request)  # asking again is no duplicate
 
     async def test_an_approval_is_carried_out_when_the_card_update_fails(
         self, world: World

@@ -49,6 +49,7 @@ __all__ = [
     "GONE",
     "MAX_NOTE",
     "NEED_REASON",
+    "NO_CARD",
     "NO_THREAD",
     "TOO_LATE",
     "approval_card",
@@ -387,6 +388,7 @@ def rejected_notice(request: Request) -> str:
 
 
 NO_THREAD = "❌ Not started: Slack didn't take its thread. Nothing was sent to Capillary."
+NO_CARD = "❌ Not started: Slack didn't take its approval card. Nothing was sent to Capillary."
 TOO_LATE = "❌ Not carried out: the bot was down until its time ran out. Nothing was sent."
 
 
