@@ -127,6 +127,12 @@ class World:
         assert card is not None
         return card
 
+    async def opened(self, command: Issue | Redeem) -> Request:
+        """Stored and acked, nothing posted yet (as the ack path leaves it)."""
+        opened = await self.flow.open(AGENT, SUPPORT, command)
+        assert isinstance(opened, Request), opened
+        return opened
+
     async def asked(self, command: Issue | Redeem, actor: str = AGENT) -> Request:
         """Open and start a request (parent and card posted); the stored request."""
         opened = await self.flow.open(actor, SUPPORT, command)
@@ -173,6 +179,13 @@ async def make_world(tmp_path: Path, policy: Policy = POLICY) -> AsyncIterator[W
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     async for made in make_world(tmp_path):
+        yield made
+
+
+@pytest.fixture
+async def no_approval(tmp_path: Path) -> AsyncIterator[World]:
+    """Issue and redeem need no approval: stored approved and run at once."""
+    async for made in make_world(tmp_path, NO_APPROVAL):
         yield made
 
 
@@ -315,8 +328,7 @@ class TestRecover:
         assert parent is not None and "⏳" not in parent.text
 
     async def test_a_pending_request_without_its_card_gets_one(self, world: World) -> None:
-        opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-        assert isinstance(opened, Request)
+        opened = await world.opened(Redeem("GOOD100", RIYA))
         with_card = await world.asked(Redeem("GOOD200", RIYA))
         left = await world.flow.left_behind()
         assert [x.id for x in left] == [opened.id]  # the one with its card is fine
@@ -327,16 +339,16 @@ class TestRecover:
         assert recovered.state is State.PENDING and with_card.card_ts != recovered.card_ts
 
     async def test_an_approved_request_stopped_before_its_thread_is_started_in_full(
-        self, tmp_path: Path
+        self, no_approval: World
     ) -> None:
-        async for world in make_world(tmp_path, NO_APPROVAL):
-            # The previous run stored it (approved: no approval needed), acked, and stopped.
-            opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-            assert isinstance(opened, Request) and opened.thread_ts is None
-            await world.flow.recover(await world.flow.left_behind())
-            done = await world.get(opened.id)
-            assert done.state is State.DONE and world.capillary_calls("/v1.1/coupon/redeem") == 1
-            assert "GOOD100 redeemed for ••••3210" in world.thread_text(done)
+        world = no_approval
+        # The previous run stored it (approved: no approval needed), acked, and stopped.
+        opened = await world.opened(Redeem("GOOD100", RIYA))
+        assert opened.thread_ts is None
+        await world.flow.recover(await world.flow.left_behind())
+        done = await world.get(opened.id)
+        assert done.state is State.DONE and world.capillary_calls("/v1.1/coupon/redeem") == 1
+        assert "GOOD100 redeemed for ••••3210" in world.thread_text(done)
 
     async def test_an_approval_older_than_its_request_is_not_carried_out(
         self, world: World
@@ -357,70 +369,65 @@ class TestRecover:
         assert await world.flow.left_behind() == []
 
     async def test_an_approval_too_old_and_never_posted_is_told_in_a_new_thread(
-        self, tmp_path: Path
+        self, no_approval: World
     ) -> None:
-        async for world in make_world(tmp_path, NO_APPROVAL):
-            # Stored and acked, then the bot stopped for longer than the request's life.
-            opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-            assert isinstance(opened, Request) and opened.thread_ts is None
-            world.clock.now = opened.expires_at + timedelta(minutes=1)
-            await world.flow.recover(await world.flow.left_behind())
-            stopped = await world.get(opened.id)
-            assert stopped.state is State.FAILED and stopped.thread_ts is not None
-            assert world.capillary_calls("/v1.1/coupon/redeem") == 0
-            assert "nothing was sent to Capillary" in world.thread_text(stopped)
-            parent = world.emulator.state.message(SUPPORT, stopped.thread_ts)
-            assert parent is not None and "❌" in parent.text
+        world = no_approval
+        # Stored and acked, then the bot stopped for longer than the request's life.
+        opened = await world.opened(Redeem("GOOD100", RIYA))
+        assert opened.thread_ts is None
+        world.clock.now = opened.expires_at + timedelta(minutes=1)
+        await world.flow.recover(await world.flow.left_behind())
+        stopped = await world.get(opened.id)
+        assert stopped.state is State.FAILED and stopped.thread_ts is not None
+        assert world.capillary_calls("/v1.1/coupon/redeem") == 0
+        assert "nothing was sent to Capillary" in world.thread_text(stopped)
+        parent = world.emulator.state.message(SUPPORT, stopped.thread_ts)
+        assert parent is not None and "❌" in parent.text
 
     async def test_a_pending_request_past_its_time_gets_no_card(self, world: World) -> None:
-        opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-        assert isinstance(opened, Request)
+        opened = await world.opened(Redeem("GOOD100", RIYA))
         world.clock.now = opened.expires_at + timedelta(seconds=1)
         await world.flow.recover(await world.flow.left_behind())
         assert (await world.get(opened.id)).card_ts is None  # the expiry round says it
 
     async def test_a_lost_redeem_that_did_not_go_through_can_be_asked_again(
-        self, tmp_path: Path
+        self, no_approval: World
     ) -> None:
-        async for world in make_world(tmp_path, NO_APPROVAL):
-            world.sandbox.faults.update({"http_500_next": 1, "only_path": "coupon/redeem"})
-            opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-            assert isinstance(opened, Request)
-            await world.flow.start(opened)
-            lost = await world.get(opened.id)
-            assert lost.state is State.FAILED  # checked: GOOD100 shows no redemption
-            assert "It is safe to try again." in world.thread_text(lost)
-            again = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-            assert isinstance(again, Request), again  # as the thread says: no duplicate
-            await world.flow.start(again)
-            assert (await world.get(again.id)).state is State.DONE
+        world = no_approval
+        world.sandbox.faults.update({"http_500_next": 1, "only_path": "coupon/redeem"})
+        opened = await world.opened(Redeem("GOOD100", RIYA))
+        await world.flow.start(opened)
+        lost = await world.get(opened.id)
+        assert lost.state is State.FAILED  # checked: GOOD100 shows no redemption
+        assert "It is safe to try again." in world.thread_text(lost)
+        again = await world.opened(Redeem("GOOD100", RIYA))  # asking again is no duplicate
+        await world.flow.start(again)
+        assert (await world.get(again.id)).state is State.DONE
 
 
 class TestSlackFailing:
     async def test_a_request_whose_thread_cannot_be_posted_is_never_run(
-        self, tmp_path: Path
+        self, no_approval: World
     ) -> None:
-        async for world in make_world(tmp_path, NO_APPROVAL):
-            opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-            assert isinstance(opened, Request)
-            refused = SlackApiError("refused", {"ok": False, "error": "fatal_error"})
-            world.slack.failures["chat.postMessage"] = refused
-            with pytest.raises(SlackApiError):  # on to the error exit, which tells the agent
-                await world.flow.start(opened)
-            stopped = await world.get(opened.id)
-            assert stopped.state is State.FAILED and stopped.result == NO_THREAD
-            assert await world.flow.left_behind() == []  # nothing to run at the next start
-            again = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-            assert isinstance(again, Request)  # the retry is not a "duplicate" of it
-            await world.flow.start(again)
-            assert world.capillary_calls("/v1.1/coupon/redeem") == 1
-            assert (await world.get(again.id)).state is State.DONE
+        world = no_approval
+        opened = await world.opened(Redeem("GOOD100", RIYA))
+        refused = SlackApiError("refused", {"ok": False, "error": "fatal_error"})
+        world.slack.failures["chat.postMessage"] = refused
+        with pytest.raises(SlackApiError):  # on to the error exit, which tells the agent
+            await world.flow.start(opened)
+        stopped = await world.get(opened.id)
+        assert stopped.state is State.FAILED and stopped.result == NO_THREAD
+        assert await world.flow.left_behind() == []  # nothing to run at the next start
+        again = await world.opened(Redeem("GOOD100", RIYA))  # asking again is no duplicate
+        await world.flow.start(again)
+        assert world.capillary_calls("/v1.1/coupon/redeem") == 1
+        assert (await world.get(again.id)).state is State.DONE
 
     async def test_a_waiting_request_without_a_thread_is_no_longer_counted_pending(
         self, world: World
     ) -> None:
-        opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-        assert isinstance(opened, Request) and opened.state is State.PENDING
+        opened = await world.opened(Redeem("GOOD100", RIYA))
+        assert opened.state is State.PENDING
         assert world.store.pending == 1
         world.slack.failures["chat.postMessage"] = aiohttp.ClientConnectionError("reset")
         with pytest.raises(aiohttp.ClientConnectionError):
@@ -431,8 +438,8 @@ class TestSlackFailing:
     async def test_a_request_whose_card_cannot_be_posted_is_failed_not_left_waiting(
         self, world: World
     ) -> None:
-        opened = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-        assert isinstance(opened, Request) and opened.state is State.PENDING
+        opened = await world.opened(Redeem("GOOD100", RIYA))
+        assert opened.state is State.PENDING
         world.slack.passes["chat.postMessage"] = 1  # the parent line goes through
         world.slack.failures["chat.postMessage"] = aiohttp.ClientConnectionError("reset")
         with pytest.raises(aiohttp.ClientConnectionError):  # the error exit tells the agent
@@ -443,8 +450,7 @@ class TestSlackFailing:
         parent = world.emulator.state.message(SUPPORT, stopped.thread_ts or "")
         assert parent is not None and "❌" in parent.text
         assert await world.flow.left_behind() == []
-        again = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
-        assert isinstance(again, Request)  # asking again is no duplicate
+        await world.opened(Redeem("GOOD100", RIYA))  # asking again is no duplicate
 
     async def test_an_approval_is_carried_out_when_the_card_update_fails(
         self, world: World
