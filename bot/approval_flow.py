@@ -118,15 +118,10 @@ class ApprovalFlow:
         if request.thread_ts is None:
             status = "awaiting" if request.needs_approval else "pending"
             try:
-                ts = await self._conversation.post_parent(
-                    request.requester, request.channel, request.command, status
-                )
+                request = await self._post_thread(request, status)
             except Exception:
                 await self._not_run(request, cards.NO_THREAD, "its thread could not be posted")
                 raise
-            request = await self._store.attach(
-                request.id, thread_ts=ts, link=await self._permalink(request.channel, ts)
-            )
         if not request.needs_approval:
             await self._execute(request)
             return
@@ -369,12 +364,7 @@ class ApprovalFlow:
         """Say in the request's thread that it was not run: the thread is posted first if it
         never was (the requester has seen nothing but the ack)."""
         if request.thread_ts is None:
-            ts = await self._conversation.post_parent(
-                request.requester, request.channel, request.command, "failed"
-            )
-            request = await self._store.attach(
-                request.id, thread_ts=ts, link=await self._permalink(request.channel, ts)
-            )
+            request = await self._post_thread(request, "failed")
         else:
             await self._set_parent(request, "failed")
         await self._reply(request, notice)
@@ -418,6 +408,14 @@ class ApprovalFlow:
             await self._conversation.set_status(
                 request.requester, request.channel, request.thread_ts, request.command, status
             )
+
+    async def _post_thread(self, request: Request, status: str) -> Request:
+        """The request's parent line, stored as its thread (with a link when Slack gives one)."""
+        ts = await self._conversation.post_parent(
+            request.requester, request.channel, request.command, status
+        )
+        link = await self._permalink(request.channel, ts)
+        return await self._store.attach(request.id, thread_ts=ts, link=link)
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
         try:

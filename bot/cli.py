@@ -107,7 +107,6 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-
     from bot.logs import configure_logging
     from bot.policy import PolicyError, load_policy
     from bot.server import serve_http, serve_socket_mode

@@ -22,11 +22,11 @@ from bot.capillary.identifiers import (
 from bot.commands import UsageError, Verb
 from bot.grammar import VERB_ALIASES, join_phone_groups
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "parse_log_filters"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "mentioned_user", "parse_log_filters"]
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")  # as Slack sends one in text
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _RELATIVE = re.compile(r"^(\d{1,4})([hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -46,6 +46,12 @@ def parse_log_filters(text: str, *, now: datetime | None = None) -> AuditFilter:
     return _options(found, options, now or datetime.now(UTC))
 
 
+def mentioned_user(word: str) -> str | None:
+    """The user id of a mention as Slack sends it (``<@U03AGENT|asha>``), else None."""
+    found = _MENTION.fullmatch(word)
+    return found[1] if found else None
+
+
 def _option(word: str) -> tuple[str, str]:
     key, _, value = word.partition("=")
     return key.lower(), value
@@ -53,10 +59,9 @@ def _option(word: str) -> tuple[str, str]:
 
 def _subject(word: str) -> AuditFilter:
     """The one positional: ``<@U…>`` (or a bare user id), a customer, else a coupon code."""
-    mention = _MENTION.match(word)
     try:
-        if mention or _USER_ID.match(word):
-            return AuditFilter(actor=mention.group(1) if mention else word)
+        if actor := mentioned_user(word) or (word if _USER_ID.match(word) else None):
+            return AuditFilter(actor=actor)
         if looks_like_customer(word):
             return AuditFilter(customer=parse_customer(word).value)
         return AuditFilter(code=parse_coupon_code(word))

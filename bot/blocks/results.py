@@ -7,7 +7,6 @@ thread read on its own makes sense.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,6 +40,7 @@ from bot.capillary.identifiers import (
 from bot.capillary.models import CouponDetails, MissingCoupon, Series
 from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
 from bot.grammar import join_phone_groups
+from bot.logquery import mentioned_user
 from bot.service import (
     Checked,
     Failed,
@@ -63,7 +63,6 @@ __all__ = [
     "status_key",
 ]
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")  # as Slack sends one in command text
 _MAX_COUPONS_SHOWN = 20  # keeps a 100-code lookup under Slack's 50 blocks per message
 
 
@@ -121,9 +120,9 @@ def _typed_words(text: str, limit: int) -> str:
 
 
 def _typed(word: str) -> str:
-    user = _MENTION.fullmatch(word)
+    user = mentioned_user(word)
     if user:
-        return mention(user[1])
+        return mention(user)
     if "=" in word or not looks_like_customer(word):  # an option (since=…) is no customer
         return escape(word)
     try:
