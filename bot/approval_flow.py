@@ -30,7 +30,7 @@ from bot.capillary.models import OutcomeUnknown
 from bot.commands import Issue, Redeem, Verb
 from bot.conversation import SLACK_FAILURES, Conversation, slack_failure
 from bot.recording import Recorder, Scene, scene_of
-from bot.service import CouponService, Known, Outcome, Status, Unknown
+from bot.service import CouponService, Outcome, Status
 from bot.storage.approvals import ApprovalStore, Duplicate, OverLimit
 
 __all__ = ["ApprovalFlow", "Refused", "plain"]
@@ -243,7 +243,7 @@ class ApprovalFlow:
     async def _finish(self, request: Request, outcome: Outcome, *, expected: State) -> None:
         finished = await self._store.finish(
             request.id,
-            _final_state(outcome),
+            _FINAL_STATE[outcome.status],
             at=self._now(),
             result=cards.result_line(outcome),
             expected=expected,
@@ -424,15 +424,6 @@ class ApprovalFlow:
             log.warning("no permalink for a request thread (%s)", slack_failure(error))
             return None
         return str(answer["permalink"])
-
-
-def _final_state(outcome: Outcome) -> State:
-    """The request's state once carried out. A lost answer that checking showed did not go
-    through is failed, not unknown: the thread says it is safe to try again, so the retry
-    must not be refused as a duplicate of it (nor count against the daily limit)."""
-    if isinstance(outcome, Unknown) and outcome.known is Known.DID_NOT_HAPPEN:
-        return State.FAILED
-    return _FINAL_STATE[outcome.status]
 
 
 async def _each(request: Request, doing: str, work: Awaitable[None]) -> None:

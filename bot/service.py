@@ -160,7 +160,12 @@ class Unknown:
     known: Known
     checked_at: datetime | None = None
     coupon: CouponDetails | None = None
-    status = Status.UNKNOWN
+
+    @property
+    def status(self) -> Status:
+        """Failed when checking showed it did not go through: the parent shows ❌, the audit
+        says ``failed``, and asking again is neither a duplicate nor counted as done."""
+        return Status.FAILED if self.known is Known.DID_NOT_HAPPEN else Status.UNKNOWN
 
 
 Outcome = Looked | SeriesFound | Checked | Resent | Issued | Redeemed | Failed | Unknown

@@ -162,14 +162,15 @@ async def make_world(tmp_path: Path, policy: Policy = POLICY) -> AsyncIterator[W
             store = ApprovalStore(conn)
             clock = Clock()
             trail = Trail()
+            recorder = Recorder(trail, clock=clock)
             flow = ApprovalFlow(
                 client,
                 store,
                 Access(policy),
                 service,
-                Conversation(client, service),
+                Conversation(client, service, recorder=recorder),
                 clock=clock,
-                recorder=Recorder(trail, clock=clock),
+                recorder=recorder,
             )
             yield World(flow, store, emulator, sandbox, clock, client, trail)
         finally:
@@ -400,6 +401,11 @@ class TestRecover:
         lost = await world.get(opened.id)
         assert lost.state is State.FAILED  # checked: GOOD100 shows no redemption
         assert "It is safe to try again." in world.thread_text(lost)
+        assert lost.thread_ts is not None
+        parent = world.emulator.state.message(SUPPORT, lost.thread_ts)
+        assert parent is not None and parent.text.endswith("❌")  # not done, not ❓
+        (ended,) = world.trail.of(AuditEventKind.OUTCOME)
+        assert ended.outcome is AuditOutcome.FAILED
         again = await world.opened(Redeem("GOOD100", RIYA))  # asking again is no duplicate
         await world.flow.start(again)
         assert (await world.get(again.id)).state is State.DONE

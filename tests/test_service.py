@@ -479,7 +479,6 @@ async def run_lost_redeem(
     capillary.gets.append(after)
     outcome = await service.run(command)
     assert isinstance(outcome, Unknown)
-    assert outcome.status is Status.UNKNOWN
     assert outcome.unknown == unknown()
     assert outcome.checked_at == NOW
     assert [call.method for call in capillary.calls] == ["redeem", "get"]
@@ -496,6 +495,7 @@ async def test_lost_redeem_of_a_coupon_still_unredeemed_did_not_happen(
     )
 
     assert outcome.known is Known.DID_NOT_HAPPEN
+    assert outcome.status is Status.FAILED  # known not done: ❌, and no duplicate of it
     assert outcome.coupon == still_open
 
 
@@ -509,6 +509,7 @@ async def test_lost_redeem_showing_our_bill_happened(
     )
 
     assert outcome.known is Known.HAPPENED
+    assert outcome.status is Status.UNKNOWN  # inferred from the bill: ❓, with what was seen
     assert outcome.coupon == ours
 
 
@@ -553,6 +554,7 @@ async def test_lost_redeem_when_the_coupon_is_not_found_cannot_tell(
     )
 
     assert outcome.known is Known.CANNOT_TELL
+    assert outcome.status is Status.UNKNOWN
     assert outcome.coupon is None
 
 

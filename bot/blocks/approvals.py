@@ -247,7 +247,7 @@ def result_line(outcome: Outcome) -> str:
         case Unknown(known=Known.HAPPENED):
             return "❓ No clear answer from Capillary, but checking shows it went through."
         case Unknown(known=Known.DID_NOT_HAPPEN):
-            return "❓ No clear answer from Capillary; checking shows it did not go through."
+            return "❌ Not done: no clear answer, and checking shows it did not go through."
     return "❓ No clear answer from Capillary: see below for what is known."
 
 

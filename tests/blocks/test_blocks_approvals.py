@@ -32,11 +32,11 @@ from bot.blocks.approvals import (
 from bot.blocks.results import SlackMessage
 from bot.capillary.catalogue import TransportFailure, explain_item, explain_transport
 from bot.capillary.identifiers import parse_customer
-from bot.capillary.models import Redeemability, Series
+from bot.capillary.models import OutcomeUnknown, Redeemability, Series
 from bot.commands import Check, Issue, Redeem, SeriesInfo, Verb
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.sandbox.slack.validation import check_message_blocks, check_view
-from bot.service import Checked, Failed, SeriesFound
+from bot.service import Checked, Failed, Known, SeriesFound, Unknown
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
@@ -521,3 +521,18 @@ def test_capillarys_quoted_words_cannot_format_the_card() -> None:
     for line in (precheck_of(failed, TODAY).summary, result_line(failed)):
         assert "<!channel>" not in line and "<https://" not in line
         assert "&lt;!channel&gt; wait 3 days" in line
+
+
+@pytest.mark.parametrize(
+    ("known", "headline"),
+    [
+        (Known.DID_NOT_HAPPEN, "❌ Not done: no clear answer, and checking shows it did not go"),
+        (Known.HAPPENED, "❓ No clear answer from Capillary, but checking shows it went"),
+        (Known.CANNOT_TELL, "❓ No clear answer from Capillary: see below"),
+    ],
+)
+def test_a_lost_answer_on_the_card_says_what_checking_showed(known: Known, headline: str) -> None:
+    # Shown not to have gone through is not done (❌), like the parent; the rest stay ❓.
+    redeem = Redeem("GOOD100", parse_customer("+919876543210"))
+    lost = Unknown(redeem, OutcomeUnknown("coupon/redeem", "server error"), known)
+    assert result_line(lost).startswith(headline)

@@ -120,8 +120,9 @@ WRITES = {
         Case("timeout", "❓", (UNKNOWN, "no answer before the timeout")),
     ],
     "redeem": [
-        Case("500", "❓", (UNKNOWN, "server error", "is not redeemed, so it did not go through")),
-        Case("malformed", "❓", (UNKNOWN, "could not be read", "is not redeemed")),
+        # Checking showed it did not go through: not done (❌), and safe to try again.
+        Case("500", "❌", (UNKNOWN, "server error", "is not redeemed, so it did not go through")),
+        Case("malformed", "❌", (UNKNOWN, "could not be read", "is not redeemed")),
         Case("791", "⚠️", explained("791")),
         Case("795", "❌", explained("795")),
         Case("timeout", "❓", (UNKNOWN, "no answer before the timeout", "shows as redeemed")),
