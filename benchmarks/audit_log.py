@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.audit import AuditEvent, AuditEventKind, AuditFilter, AuditOutcome
+from bot.capillary.identifiers import parse_customer
 from bot.storage import AuditLog, open_database
 
 CODES = 50_000
@@ -81,7 +82,9 @@ class Population:
         r = self.rand
         return {
             "by code": lambda: AuditFilter(code=r.choice(self.codes), limit=20),
-            "by customer": lambda: AuditFilter(customer=r.choice(self.customers), limit=20),
+            "by customer": lambda: AuditFilter(
+                customer=parse_customer(r.choice(self.customers)), limit=20
+            ),
             "by actor": lambda: AuditFilter(
                 actor=r.choices(self.actors, self.actor_weights)[0], limit=20
             ),

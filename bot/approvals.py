@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.capillary.identifiers import CustomerKind
 from bot.commands import Issue, Redeem, Verb
 from bot.policy import Policy, Role
 
@@ -127,19 +126,11 @@ def new_request_id() -> str:
     return f"R{secrets.token_hex(4).upper()}"
 
 
-#: A mobile number's national part: agents type it with or without the country code
-#: (Capillary matches either way), so only these last digits tell two customers apart.
-MOBILE_DIGITS = 10
-
-
 def dedup_key(command: Issue | Redeem) -> str:
     """What makes two requests "the same": verb, series or code, and customer."""
     what = command.code if isinstance(command, Redeem) else command.series_id
     customer = command.customer
-    who = (
-        customer.value[-MOBILE_DIGITS:] if customer.kind is CustomerKind.MOBILE else customer.value
-    )
-    return f"{command.verb.value}:{what}:{customer.kind.value}:{who}"
+    return f"{command.verb.value}:{what}:{customer.kind.value}:{customer.key}"
 
 
 def why_approval(policy: Policy, verb: Verb, role: Role | None) -> Why | None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
-from bot.capillary.identifiers import mask_text, scrub
+from bot.capillary.identifiers import CustomerId, mask_text, scrub
 
 __all__ = [
     "EVENT_FIELDS",
@@ -123,11 +123,12 @@ class AuditRow:
 
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
-    """What to look for; every field set narrows the result. ``customer`` is normalised."""
+    """What to look for; every field set narrows the result. A mobile ``customer`` matches
+    however its number was typed (with or without the country code)."""
 
     code: str | None = None
     series_id: str | None = None
-    customer: str | None = None
+    customer: CustomerId | None = None
     actor: str | None = None
     verb: str | None = None
     event: AuditEventKind | None = None

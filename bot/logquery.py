@@ -63,7 +63,7 @@ def _subject(word: str) -> AuditFilter:
         if actor := mentioned_user(word) or (word if _USER_ID.match(word) else None):
             return AuditFilter(actor=actor)
         if looks_like_customer(word):
-            return AuditFilter(customer=parse_customer(word).value)
+            return AuditFilter(customer=parse_customer(word))
         return AuditFilter(code=parse_coupon_code(word))
     except InvalidInputError as error:
         raise UsageError(str(error), Verb.LOG) from None

@@ -7,10 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.audit import AuditFilter, AuditOutcome
+from bot.capillary.identifiers import parse_customer
 from bot.commands import UsageError
 from bot.logquery import DEFAULT_LIMIT, parse_log_filters
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+RIYA = parse_customer("919876543210")
+RIYA_EMAIL = parse_customer("riya@example.com")
 
 
 @pytest.mark.parametrize(
@@ -18,11 +22,11 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     [
         ("", AuditFilter(limit=DEFAULT_LIMIT)),
         ("good100", AuditFilter(code="GOOD100", limit=DEFAULT_LIMIT)),
-        ("+919876543210", AuditFilter(customer="919876543210", limit=DEFAULT_LIMIT)),
+        ("+919876543210", AuditFilter(customer=RIYA, limit=DEFAULT_LIMIT)),
         # Written in groups, as everywhere else in /coupon.
-        ("+91 98765 43210 limit=5", AuditFilter(customer="919876543210", limit=5)),
-        ("riya@Example.com", AuditFilter(customer="riya@example.com", limit=DEFAULT_LIMIT)),
-        ("ext:EXT-5001", AuditFilter(customer="EXT-5001", limit=DEFAULT_LIMIT)),
+        ("+91 98765 43210 limit=5", AuditFilter(customer=RIYA, limit=5)),
+        ("riya@Example.com", AuditFilter(customer=RIYA_EMAIL, limit=DEFAULT_LIMIT)),
+        ("ext:EXT-5001", AuditFilter(customer=parse_customer("ext:EXT-5001"), limit=DEFAULT_LIMIT)),
         ("<@U03AGENT>", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),
         ("<@U03AGENT|asha>", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),
         ("U03AGENT", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),

@@ -10,7 +10,6 @@ from bot.audit import AuditFilter, AuditRow
 from bot.blocks.format import chunks, escape, mention
 from bot.blocks.messages import STATUS_EMOJI
 from bot.blocks.results import SlackMessage
-from bot.capillary.identifiers import mask_text
 
 __all__ = ["LINKED_ROWS", "describe_filter", "log_message"]
 
@@ -30,7 +29,7 @@ _WHAT = {
 
 def describe_filter(f: AuditFilter) -> str:
     """The query in words for people (mrkdwn), customers masked: ``••••3210 action=redeem``."""
-    subject = f.code or (mask_text(f.customer) if f.customer else None) or f.series_id
+    subject = f.code or (f.customer.masked() if f.customer else None) or f.series_id
     shown = escape(subject) if subject else (mention(f.actor) if f.actor else "everything")
     parts = [shown]
     if f.verb:

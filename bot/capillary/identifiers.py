@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "NATIONAL_DIGITS",
     "CustomerId",
     "CustomerKind",
     "InvalidInputError",
@@ -54,6 +55,9 @@ _TOKEN = re.compile(r"^[A-Za-z0-9._\-/]+$")
 _MOBILE_DIGITS = (8, 15)  # E.164 allows at most 15 digits including the country code
 _MAX_TOKEN = 64
 _MASK = "••••"
+#: A mobile number's national part: agents type it with or without the country code
+#: (Capillary matches either way), so only these last digits tell two customers apart.
+NATIONAL_DIGITS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,12 @@ class CustomerId:
 
     def __post_init__(self) -> None:
         _VALIDATORS[self.kind](self.value)
+
+    @property
+    def key(self) -> str:
+        """What tells two customers apart: a mobile's last :data:`NATIONAL_DIGITS` digits
+        (``+919876543210`` and ``9876543210`` are one customer), else the value."""
+        return self.value[-NATIONAL_DIGITS:] if self.kind is CustomerKind.MOBILE else self.value
 
     def as_params(self) -> dict[str, str]:
         """The query parameters / body ``customer`` object Capillary expects."""

@@ -40,6 +40,7 @@ from bot.audit import (
     format_time,
     hash_fields,
 )
+from bot.capillary.identifiers import NATIONAL_DIGITS, CustomerId, CustomerKind
 
 __all__ = ["MAX_LIMIT", "AuditLog"]
 
@@ -313,14 +314,27 @@ def _where(f: AuditFilter) -> tuple[list[str], list[Scalar]]:
     for name in _EQUALS:
         value = getattr(f, name)
         if value is not None:
-            opt_out = indexed and name in _INDEXED
+            opt_out = indexed and name in _INDEXED  # one index leads; "+x" keeps x off others
             indexed = indexed or name in _INDEXED
-            clauses.append(f"+{name} = ?" if opt_out else f"{name} = ?")
-            params.append(str(value))
+            column = f"+{name}" if opt_out else name
+            if isinstance(value, CustomerId):
+                clauses.append(_customer_clause(value, column))
+                params += [value.kind.value, value.key]
+            else:
+                clauses.append(f"{column} = ?")
+                params.append(str(value))
     if f.since is not None:
         clauses.append("at >= ?")
         params.append(format_time(f.since))
     return clauses, params
+
+
+def _customer_clause(customer: CustomerId, column: str) -> str:
+    """A customer's rows: a mobile by its last digits, as typed with or without the country
+    code (the ``audit_events_mobile`` index), any other kind by its value."""
+    if customer.kind is CustomerKind.MOBILE:
+        return f"customer_kind = ? AND substr({column}, -{NATIONAL_DIGITS}) = ?"
+    return f"customer_kind = ? AND {column} = ?"
 
 
 def _to_row(row: Any) -> AuditRow:

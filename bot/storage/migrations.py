@@ -137,12 +137,19 @@ SET dedup_key = verb || ':' || (CASE WHEN verb = 'redeem' THEN code ELSE series_
 WHERE customer_kind = 'mobile';
 """
 
+# The log finds a mobile number however it was typed (``bot.audit.AuditFilter``): by its last
+# 10 digits (``NATIONAL_DIGITS``), through this index. Rows are hash-chained: never rewritten.
+_MOBILE_SEARCH = """
+CREATE INDEX audit_events_national ON audit_events (substr(customer, -10));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit tables", _AUDIT_TABLES),
     Migration(2, "audit indexes", _AUDIT_INDEXES),
     Migration(3, "audit head", _AUDIT_HEAD),
     Migration(4, "approvals", _APPROVALS),
     Migration(5, "mobile duplicate keys", _MOBILE_DEDUP_KEYS),
+    Migration(6, "mobile search", _MOBILE_SEARCH),
 )
 
 _BOOKKEEPING = """

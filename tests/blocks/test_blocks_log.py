@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.audit import AuditEvent, AuditEventKind, AuditFilter, AuditOutcome, AuditRow
 from bot.blocks.log import LINKED_ROWS, describe_filter, log_message
+from bot.capillary.identifiers import parse_customer
 
 THREAD_URL = "https://acme-support.slack.com/archives/C01SUPPORT/p"
 
@@ -48,6 +49,6 @@ def test_every_listed_row_is_shown_whole_however_long_the_list() -> None:
 def test_a_user_filter_is_named_with_a_mention_and_a_code_is_escaped() -> None:
     assert describe_filter(AuditFilter(actor="U03AGENT")) == "<@U03AGENT>"
     assert describe_filter(AuditFilter(code="<GOOD>")) == "&lt;GOOD&gt;"
-    assert describe_filter(AuditFilter(customer="919876543210")) == "••••3210"
+    assert describe_filter(AuditFilter(customer=parse_customer("919876543210"))) == "••••3210"
     message = log_message(describe_filter(AuditFilter(actor="U03AGENT")), [row(1)], {})
     assert message.blocks[0].to_dict()["text"]["text"].startswith("*<@U03AGENT>* — 1 event")

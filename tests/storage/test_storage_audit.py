@@ -22,6 +22,7 @@ from bot.audit import (
     VerifyResult,
     chain_hash,
 )
+from bot.capillary.identifiers import parse_customer
 from bot.commands import Verb
 from bot.storage import MAX_LIMIT, AuditLog, open_database
 
@@ -339,19 +340,25 @@ async def test_prune_removes_only_a_prefix(log: AuditLog) -> None:
 
 # --- query -------------------------------------------------------------------------------
 
+RIYA_MOBILE = parse_customer("+919876543210")
+RIYA_EMAIL = parse_customer("riya@example.com")
 DATASET = [
     # detail, code, series, customer, actor, verb, event, outcome, minute
-    ("a", "GOOD100", None, "919876543210", "U1", "check", Kind.COMMAND, None, 0),
-    ("b", "GOOD100", None, "919876543210", "U1", "redeem", Kind.APPROVAL_REQUESTED, None, 1),
-    ("c", "GOOD100", None, "919876543210", "U2", "redeem", Kind.APPROVED, None, 2),
-    ("d", "GOOD100", None, "919876543210", "U2", "redeem", Kind.OUTCOME, AuditOutcome.OK, 3),
-    ("e", "BAD200", None, "riya@example.com", "U1", "check", Kind.OUTCOME, AuditOutcome.FAILED, 4),
-    ("f", None, "1001", "riya@example.com", "U3", "issue", Kind.REFUSED, AuditOutcome.REFUSED, 5),
-    ("g", None, "1001", "919876543210", "U1", "issue", Kind.OUTCOME, AuditOutcome.UNKNOWN, 6),
+    ("a", "GOOD100", None, RIYA_MOBILE, "U1", "check", Kind.COMMAND, None, 0),
+    ("b", "GOOD100", None, RIYA_MOBILE, "U1", "redeem", Kind.APPROVAL_REQUESTED, None, 1),
+    ("c", "GOOD100", None, RIYA_MOBILE, "U2", "redeem", Kind.APPROVED, None, 2),
+    ("d", "GOOD100", None, RIYA_MOBILE, "U2", "redeem", Kind.OUTCOME, AuditOutcome.OK, 3),
+    ("e", "BAD200", None, RIYA_EMAIL, "U1", "check", Kind.OUTCOME, AuditOutcome.FAILED, 4),
+    ("f", None, "1001", RIYA_EMAIL, "U3", "issue", Kind.REFUSED, AuditOutcome.REFUSED, 5),
+    ("g", None, "1001", RIYA_MOBILE, "U1", "issue", Kind.OUTCOME, AuditOutcome.UNKNOWN, 6),
     ("h", None, "1002", None, "U3", "series", Kind.COMMAND, None, 7),
-    ("i", "BAD200", None, "919876543210", "U3", "get", Kind.CAPILLARY_CALL, None, 8),
+    ("i", "BAD200", None, RIYA_MOBILE, "U3", "get", Kind.CAPILLARY_CALL, None, 8),
+    # The same mobile typed without its country code; an ext id and a card number alike.
+    ("j", "GOOD100", None, parse_customer("9876543210"), "U4", "get", Kind.COMMAND, None, 9),
+    ("k", None, None, parse_customer("ext:5001"), "U4", "get", Kind.COMMAND, None, 10),
+    ("l", None, None, parse_customer("card:5001"), "U4", "get", Kind.COMMAND, None, 11),
 ]
-NEWEST_FIRST = "ihgfedcba"
+NEWEST_FIRST = "lkjihgfedcba"
 
 
 @pytest.fixture
@@ -366,7 +373,8 @@ async def known(log: AuditLog) -> AuditLog:
                 verb=verb,
                 code=code,
                 series_id=series,
-                customer=customer,
+                customer_kind=customer and customer.kind.value,
+                customer=customer and customer.value,
                 outcome=outcome,
                 detail=detail,
             )
@@ -377,22 +385,32 @@ async def known(log: AuditLog) -> AuditLog:
 
 
 FILTERS = [
-    (AuditFilter(), "ihgfedcba"),
-    (AuditFilter(code="GOOD100"), "dcba"),
+    (AuditFilter(), NEWEST_FIRST),
+    (AuditFilter(code="GOOD100"), "jdcba"),
     (AuditFilter(series_id="1001"), "gf"),
-    (AuditFilter(customer="riya@example.com"), "fe"),
+    (AuditFilter(customer=RIYA_EMAIL), "fe"),
+    # However the number was typed, and however it is asked for: one customer.
+    (AuditFilter(customer=RIYA_MOBILE), "jigdcba"),
+    (AuditFilter(customer=parse_customer("9876543210")), "jigdcba"),
+    (AuditFilter(customer=parse_customer("+1 987 654 3210")), "jigdcba"),
+    (AuditFilter(customer=parse_customer("919876543211")), ""),
+    # The same value of another kind is another customer.
+    (AuditFilter(customer=parse_customer("ext:5001")), "k"),
+    (AuditFilter(customer=parse_customer("card:5001")), "l"),
+    (AuditFilter(customer=parse_customer("id:5001")), ""),
     (AuditFilter(actor="U3"), "ihf"),
     (AuditFilter(verb="redeem"), "dcb"),
     (AuditFilter(event=Kind.OUTCOME), "ged"),
     (AuditFilter(outcome=AuditOutcome.REFUSED), "f"),
-    (AuditFilter(since=T0 + timedelta(days=6)), "ihg"),
+    (AuditFilter(since=T0 + timedelta(days=6)), "lkjihg"),
     (AuditFilter(code="GOOD100", actor="U2"), "dc"),
-    (AuditFilter(customer="919876543210", verb="issue"), "g"),
-    (AuditFilter(code="BAD200", customer="919876543210", actor="U3"), "i"),
+    (AuditFilter(customer=RIYA_MOBILE, verb="issue"), "g"),
+    (AuditFilter(code="BAD200", customer=RIYA_MOBILE, actor="U3"), "i"),
+    (AuditFilter(code="GOOD100", customer=parse_customer("9876543210"), actor="U4"), "j"),
     (AuditFilter(actor="U1", since=T0 + timedelta(days=1)), "geb"),
     (AuditFilter(code="GOOD100", event=Kind.OUTCOME, outcome=AuditOutcome.OK), "d"),
     (AuditFilter(series_id="1001", actor="U1", outcome=AuditOutcome.UNKNOWN), "g"),
-    (AuditFilter(code="GOOD100", customer="riya@example.com"), ""),
+    (AuditFilter(code="GOOD100", customer=RIYA_EMAIL), ""),
     (AuditFilter(code="nothing"), ""),
     (AuditFilter(code="x' OR '1'='1"), ""),
 ]
@@ -407,7 +425,7 @@ async def test_filters(known: AuditLog, f: AuditFilter, expected: str) -> None:
 async def test_limit_and_order(known: AuditLog) -> None:
     rows = await known.query(AuditFilter(limit=3))
     assert [r.event.detail for r in rows] == list(NEWEST_FIRST[:3])
-    assert [r.id for r in rows] == [9, 8, 7]
+    assert [r.id for r in rows] == [12, 11, 10]
     assert await known.query(AuditFilter(limit=0)) == []
 
 

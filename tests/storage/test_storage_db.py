@@ -134,6 +134,7 @@ async def test_upgrade_a_populated_old_schema(tmp_path: Path) -> None:
             "audit_events_series_id",
             "audit_events_customer",
             "audit_events_actor",
+            "audit_events_national",
         }
         head = list(await conn.execute_fetchall("SELECT last_id, last_hash FROM audit_head"))
         assert tuple(head[0]) == (5, rows[-1][-1])
