@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.audit import AuditFilter, AuditRow
+from bot.audit import AuditEventKind, AuditFilter, AuditRow
 from bot.blocks.format import chunks, escape, mention
 from bot.blocks.messages import STATUS_EMOJI
 from bot.blocks.results import SlackMessage
@@ -64,7 +64,9 @@ def log_message(
 def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
     event = row.event
     when = event.at.strftime("%-d %b %H:%M")
-    what = " ".join(x for x in (event.verb, event.code or event.series_id) if x)
+    # A call names its endpoint: a redeem's pre-check (coupon/isredeemable) is no redeem.
+    doing = event.capillary_endpoint if event.event is AuditEventKind.CAPILLARY_CALL else None
+    what = " ".join(x for x in (doing or event.verb, event.code or event.series_id) if x)
     status = f" {STATUS_EMOJI[event.outcome.value]}" if event.outcome else ""
     parts = [f"`{when}`  {_WHAT.get(event.event.value, event.event.value)}: {escape(what)}{status}"]
     if event.actor:

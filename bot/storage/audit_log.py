@@ -323,6 +323,9 @@ def _where(f: AuditFilter) -> tuple[list[str], list[Scalar]]:
             else:
                 clauses.append(f"{column} = ?")
                 params.append(str(value))
+    if f.outcome is not None:  # how commands ended, not how each call on the way went
+        clauses.append("event IN (?, ?)")
+        params += [AuditEventKind.OUTCOME.value, AuditEventKind.REFUSED.value]
     if f.since is not None:
         clauses.append("at >= ?")
         params.append(format_time(f.since))

@@ -52,3 +52,22 @@ def test_a_user_filter_is_named_with_a_mention_and_a_code_is_escaped() -> None:
     assert describe_filter(AuditFilter(customer=parse_customer("919876543210"))) == "••••3210"
     message = log_message(describe_filter(AuditFilter(actor="U03AGENT")), [row(1)], {})
     assert message.blocks[0].to_dict()["text"]["text"].startswith("*<@U03AGENT>* — 1 event")
+
+
+def test_a_capillary_call_names_its_endpoint_not_the_command() -> None:
+    # A redeem's pre-check is a coupon/isredeemable call: read as "redeem ✅", it looked
+    # like a redemption that never happened.
+    event = AuditEvent(
+        event=AuditEventKind.CAPILLARY_CALL,
+        at=datetime(2026, 11, 26, 7, 0, tzinfo=UTC),
+        actor="U03AGENT",
+        verb="redeem",
+        code="GOOD100",
+        outcome=AuditOutcome.OK,
+        capillary_endpoint="coupon/isredeemable",
+        capillary_code="700",
+    )
+    message = log_message("GOOD100", [AuditRow(id=1, hash="h", prev_hash="p", event=event)], {})
+    (line,) = message.blocks[0].to_dict()["text"]["text"].splitlines()[1:]
+    assert "Capillary call: coupon/isredeemable GOOD100 ✅" in line
+    assert "redeem GOOD100" not in line

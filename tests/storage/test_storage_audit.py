@@ -352,7 +352,7 @@ DATASET = [
     ("f", None, "1001", RIYA_EMAIL, "U3", "issue", Kind.REFUSED, AuditOutcome.REFUSED, 5),
     ("g", None, "1001", RIYA_MOBILE, "U1", "issue", Kind.OUTCOME, AuditOutcome.UNKNOWN, 6),
     ("h", None, "1002", None, "U3", "series", Kind.COMMAND, None, 7),
-    ("i", "BAD200", None, RIYA_MOBILE, "U3", "get", Kind.CAPILLARY_CALL, None, 8),
+    ("i", "BAD200", None, RIYA_MOBILE, "U3", "get", Kind.CAPILLARY_CALL, AuditOutcome.OK, 8),
     # The same mobile typed without its country code; an ext id and a card number alike.
     ("j", "GOOD100", None, parse_customer("9876543210"), "U4", "get", Kind.COMMAND, None, 9),
     ("k", None, None, parse_customer("ext:5001"), "U4", "get", Kind.COMMAND, None, 10),
@@ -402,6 +402,9 @@ FILTERS = [
     (AuditFilter(verb="redeem"), "dcb"),
     (AuditFilter(event=Kind.OUTCOME), "ged"),
     (AuditFilter(outcome=AuditOutcome.REFUSED), "f"),
+    # status= is how commands ended: a call that went well on the way is no "ok".
+    (AuditFilter(outcome=AuditOutcome.OK), "d"),
+    (AuditFilter(code="BAD200", outcome=AuditOutcome.OK), ""),
     (AuditFilter(since=T0 + timedelta(days=6)), "lkjihg"),
     (AuditFilter(code="GOOD100", actor="U2"), "dc"),
     (AuditFilter(customer=RIYA_MOBILE, verb="issue"), "g"),
