@@ -230,6 +230,8 @@ def _verdict(outcome: Outcome) -> tuple[str | None, str | None, str | None]:
             return result.reason.code, result.reason.capillary_message, result.request_id
         case Checked(result=result) | Resent(result=result):
             return "700", None, result.request_id
+        case Looked(coupons=(), missing=(first, *_), request_id=request_id):
+            return first.explanation.code, first.explanation.capillary_message, request_id
         case Looked(request_id=request_id):
             return "700", None, request_id
         case SeriesFound(series=series):

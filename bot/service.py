@@ -90,7 +90,11 @@ class Looked:
     coupons: tuple[CouponDetails, ...]
     missing: tuple[MissingCoupon, ...]
     request_id: str | None
-    status = Status.OK
+
+    @property
+    def status(self) -> Status:
+        """Failed when not one code was found: ❌, and ``failed`` in the audit."""
+        return Status.OK if self.coupons else Status.FAILED
 
 
 @dataclass(frozen=True, slots=True)

@@ -251,6 +251,8 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
         if unlisted > 0:
             lines += f"\n…and {unlisted} more not found."
         blocks.append(_md(f"Not found for this lookup:\n{lines}"))
+        if not outcome.coupons:  # nothing to show at all: say what to do about it
+            blocks.append(_md(f"*Next step:* {escape(outcome.missing[0].explanation.next_step)}"))
     blocks.append(_request(None, outcome.request_id))
     found = ", ".join(c.code for c in outcome.coupons[:5]) or "no coupons"
     return SlackMessage(f"Coupon details: {found}", tuple(blocks))

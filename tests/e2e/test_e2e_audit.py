@@ -142,3 +142,23 @@ async def test_coupon_log_for_a_customer_never_shows_the_number(tmp_path: Path) 
         assert "••••3210" in json.dumps(
             [r.blocks for r in stack.replies(parent)], ensure_ascii=False
         )
+
+
+async def test_a_lookup_that_finds_nothing_failed_and_a_mobile_is_found_however_typed(
+    tmp_path: Path,
+) -> None:
+    async with running_stack(tmp_path) as stack:
+        await stack.command("get NOPE1")
+        parent = await stack.finished()
+        said = " ".join(json.dumps(r.blocks) for r in stack.replies(parent))
+        await stack.command(f"check GOOD100 {RIYA}")
+        await stack.finished(count=2)
+    assert parent.text.endswith("❌"), parent.text
+    assert "No coupon with this code exists." in said and "Next step:" in said
+    database = tmp_path / "bot.sqlite3"
+
+    (ended,) = rows(database, "NOPE1", "status=failed")
+    assert ended["event"] == "outcome" and ended["capillary_code"] == "705"  # Capillary's, not 700
+    assert RIYA.startswith("+91")
+    typed_bare = rows(database, RIYA.removeprefix("+91"))
+    assert {r["verb"] for r in typed_bare} == {"check"} and typed_bare

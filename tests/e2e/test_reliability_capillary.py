@@ -103,9 +103,9 @@ def read_cases(verb: str) -> list[Case]:
         Case("500", "❌", explained("500")),
         Case("malformed", "❌", explained("malformed")),
         Case("791", "⚠️", explained("791")),
-        # A get lists a coupon Capillary couldn't look up among those not found, with the
-        # reason (no next step): the lookup itself worked.
-        Case("795", "✅", broken[:1]) if verb == "get" else Case("795", "❌", broken),
+        # A get lists a coupon Capillary couldn't look up among those not found; with none
+        # found at all, the lookup failed (❌) and says what to do.
+        Case("795", "❌", broken),
     ]
 
 
