@@ -62,6 +62,12 @@ def _subject(word: str) -> AuditFilter:
     try:
         if actor := mentioned_user(word) or (word if _USER_ID.match(word) else None):
             return AuditFilter(actor=actor)
+        if word.startswith("@"):
+            raise UsageError(
+                f"“{word[:40]}” isn't a Slack mention: type @ and pick the person from Slack's "
+                "list (it arrives as a mention the log can search).",
+                Verb.LOG,
+            )
         if looks_like_customer(word):
             return AuditFilter(customer=parse_customer(word))
         return AuditFilter(code=parse_coupon_code(word))

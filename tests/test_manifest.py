@@ -44,7 +44,9 @@ def test_the_command() -> None:
     (command,) = MANIFEST["features"]["slash_commands"]
     assert command["command"] == SLASH_COMMAND
     assert len(command["command"]) <= 32
-    assert command["should_escape"] is False
+    # Escaped, a typed @asha arrives as <@U03AGENT|asha>, which /coupon log <@user> needs;
+    # unescaped it would arrive as the bare name, which names no one.
+    assert command["should_escape"] is True
     assert command["url"].endswith(EVENTS_PATH)
 
 

@@ -12,6 +12,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.slack import DriverError, InvalidAck, Message, RunningEmulator, SlackDriver
+from bot.sandbox.slack.payloads import escape_mentions
+from bot.sandbox.slack.seed import seed_workspace
 
 Json = dict[str, Any]
 
@@ -537,3 +539,18 @@ async def test_open_home_is_a_signed_app_home_opened_event(
     assert clicks[0]["view"]["type"] == "home" and "response_url" not in clicks[0]
     with pytest.raises(DriverError, match="exactly one"):
         await driver.click("reject", home=True, view_id=home.id)
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("log @asha", "log <@U03AGENT|asha>"),
+        ("log @asha action=redeem", "log <@U03AGENT|asha> action=redeem"),
+        ("log @nobody", "log @nobody"),  # no such user: as typed
+        ("check GOOD100 asha@example.com", "check GOOD100 asha@example.com"),  # an email
+        ("log <@U03AGENT|asha>", "log <@U03AGENT|asha>"),  # already escaped
+    ],
+)
+def test_a_typed_mention_is_escaped_as_slack_sends_it(typed: str, sent: str) -> None:
+    # The manifest sets should_escape: a typed @name reaches the app as <@U…|name>.
+    assert escape_mentions(typed, seed_workspace().users.values()) == sent

@@ -142,7 +142,7 @@ class _Driver(ABC, Generic[R]):
             raise DriverError(f"{who.id} is not in {where.id}: they cannot type a command there")
         response_url = self.state.issue_response_url(who.id, where.id)
         form = payloads.command_form(
-            text=text,
+            text=payloads.escape_mentions(text, self.state.workspace.users.values()),
             user=who,
             channel=where,
             command=command,

@@ -8,8 +8,9 @@ payloads travel as HTTP bodies or, in Socket Mode, inside envelopes.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from bot.sandbox.slack.errors import DriverError
@@ -22,6 +23,7 @@ __all__ = [
     "app_home_opened",
     "block_actions",
     "command_form",
+    "escape_mentions",
     "event_callback",
     "find_button",
     "state_values",
@@ -33,6 +35,21 @@ _TEXT_INPUTS: Final = frozenset(
     {"plain_text_input", "email_text_input", "url_text_input", "number_input"}
 )
 _CHOICE_INPUTS: Final = frozenset({"static_select", "radio_buttons"})
+
+
+_TYPED_MENTION = re.compile(r"(?<![\w<@.])@([a-z0-9._-]+)")
+
+
+def escape_mentions(text: str, users: Iterable[User]) -> str:
+    """``@asha`` as Slack sends it for a command with ``should_escape`` (our manifest):
+    ``<@U03AGENT|asha>``. A name no one has stays as typed; an email is no mention."""
+    by_name = {user.name: user for user in users}
+
+    def escaped(typed: re.Match[str]) -> str:
+        user = by_name.get(typed[1])
+        return f"<@{user.id}|{user.name}>" if user else typed[0]
+
+    return _TYPED_MENTION.sub(escaped, text)
 
 
 def command_form(
@@ -54,7 +71,7 @@ def command_form(
         "user_id": user.id,
         "user_name": user.name,
         "command": command,
-        "text": text,
+        "text": text,  # as Slack sends it: see escape_mentions
         "api_app_id": APP_ID,
         "is_enterprise_install": "false",
         "response_url": response_url,
