@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.audit import AuditEvent, AuditEventKind, AuditOutcome, AuditRow
-from bot.audit_cli import COLUMNS, render
+from bot.audit_cli import COLUMNS, render, run_audit
+from bot.logquery import MAX_LIMIT
+from bot.storage import AuditLog, open_database
 
 ROW = AuditRow(
     id=7,
@@ -69,3 +72,19 @@ def test_json_has_the_contract_keys() -> None:
         assert key in record
     assert record["at"].startswith("2026-11-25T14:02:00")
     assert record["customer"] == "••••3210"
+
+
+async def test_an_export_without_limit_has_every_row(tmp_path: Path) -> None:
+    database = tmp_path / "audit.sqlite3"
+    conn = await open_database(database)
+    async with AuditLog(conn) as log:
+        for i in range(MAX_LIMIT + 500):
+            at = datetime(2026, 11, 25, tzinfo=UTC) + timedelta(seconds=i)
+            log.record(AuditEvent(AuditEventKind.COMMAND, at, actor="U03AGENT", verb="get"))
+        await log.flush()
+    await conn.close()
+
+    status, every = await run_audit(database, [], "csv", verify=False)
+    assert status == 0 and len(every.splitlines()) == 1 + MAX_LIMIT + 500  # header + rows
+    status, some = await run_audit(database, ["limit=5"], "json", verify=False)
+    assert status == 0 and len(json.loads(some)) == 5

@@ -139,9 +139,22 @@ class AuditLog:
 
     async def query(self, f: AuditFilter) -> list[AuditRow]:
         """Rows matching every filter set in ``f``, newest first, at most ``MAX_LIMIT``."""
+        return await self._page(f, min(max(f.limit, 0), MAX_LIMIT))
+
+    async def query_all(self, f: AuditFilter) -> list[AuditRow]:
+        """Every row matching ``f`` (its ``limit`` aside), newest first: an export. Read a
+        page of ``MAX_LIMIT`` at a time, so a long export never holds the writer up."""
+        found: list[AuditRow] = []
+        while page := await self._page(f, MAX_LIMIT, below=found[-1].id if found else None):
+            found += page
+        return found
+
+    async def _page(self, f: AuditFilter, limit: int, below: int | None = None) -> list[AuditRow]:
         clauses, params = _where(f)
+        if below is not None:
+            clauses.append("id < ?")
+            params.append(below)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        limit = min(max(f.limit, 0), MAX_LIMIT)
         sql = f"{_SELECT}{where} ORDER BY id DESC LIMIT ?"
         async with self._lock:
             rows = await self._conn.execute_fetchall(sql, (*params, limit))

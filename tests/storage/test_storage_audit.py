@@ -439,6 +439,13 @@ async def test_limit_is_capped(log: AuditLog) -> None:
     assert rows[0].id == MAX_LIMIT + 5
 
 
+async def test_an_export_has_every_row_page_after_page(log: AuditLog) -> None:
+    await write(log, [ev(i) for i in range(2 * MAX_LIMIT + 5)])
+    every = await log.query_all(AuditFilter(limit=3))  # an export's limit is every row
+    assert [r.id for r in every] == list(range(2 * MAX_LIMIT + 5, 0, -1))
+    assert await log.query_all(AuditFilter(code="nothing")) == []
+
+
 async def test_values_of_the_wrong_type_are_stored_as_their_column_type(log: AuditLog) -> None:
     loose = AuditEvent(
         Kind.COMMAND,
