@@ -371,8 +371,9 @@ class ApprovalFlow:
         await self._show(request)
 
     def _refused(self, request: Request, why: str) -> None:
+        """Refused before it was stored: audited with no approval id (no request has it)."""
         if self._recorder is not None:
-            self._recorder.received(self._scene(request), why)
+            self._recorder.received(replace(self._scene(request), approval_id=None), why)
 
     def _decision_refused(
         self, request: Request, user: str, blocked: Blocked, *, approve: bool

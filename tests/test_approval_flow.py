@@ -518,6 +518,17 @@ class TestUsage:
         refused = await world.flow.open(AGENT, SUPPORT, Issue("1003", RIYA))
         assert isinstance(refused, Refused)
         assert "2 issues in the last 24 hours (the limit is 2)" in refused.text
+        (audited,) = world.trail.of(AuditEventKind.REFUSED)
+        assert audited.detail == "daily limit reached (2 of 2)"
+        assert audited.approval_id is None  # never stored: no request by any id
+
+    async def test_a_duplicate_is_audited_naming_the_first_request_only(self, world: World) -> None:
+        first = await world.asked(Redeem("GOOD100", RIYA))
+        refused = await world.flow.open(AGENT, SUPPORT, Redeem("GOOD100", RIYA))
+        assert isinstance(refused, Refused)
+        (audited,) = world.trail.of(AuditEventKind.REFUSED)
+        assert audited.detail == f"duplicate of request {first.id}"
+        assert audited.approval_id is None
 
     async def test_no_limits_no_usage(self, tmp_path: Path) -> None:
         async for world in make_world(tmp_path, Policy(members=POLICY.members)):
