@@ -50,4 +50,5 @@ class Access:
         needed = decision.needed.value if decision.needed is not None else None
         # Only someone whose role is merely too low can still look coupons up.
         can_look_up = reason is RefusalReason.ROLE_TOO_LOW and verb is not Verb.GET
-        return refusal(reason, verb, needed, self.policy.admins(), can_look_up)
+        admins, channels = self.policy.admins(), self.policy.allowed_channels
+        return refusal(reason, verb, needed, admins, can_look_up, channels)

@@ -161,5 +161,7 @@ async def _help(runtime: Runtime, user: str, channel: str, topic: Verb | None) -
     role = await runtime.access.role_of(user)
     verbs = await runtime.access.allowed_verbs(user, channel)
     limits = [u for u in await runtime.approvals.usage(user) if u[0] in verbs]
-    admins = runtime.access.policy.admins()
-    return help_message(role.value if role else None, verbs, admins, topic, limits)
+    policy = runtime.access.policy
+    elsewhere = None if policy.channel_allowed(channel) else policy.allowed_channels
+    shown_role = role.value if role else None
+    return help_message(shown_role, verbs, policy.admins(), topic, limits, elsewhere)

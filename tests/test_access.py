@@ -204,7 +204,10 @@ async def test_channel_not_allowed_says_where_to_go(access: Access) -> None:
 
     text = access.refusal_text(decision, Verb.ISSUE)
 
-    assert text.startswith("I only work in the support channels listed in policy.toml.")
+    assert text.startswith(
+        "I only work in the support channels listed in policy.toml: "
+        "<#C01SUPPORT>, <#C02ESCALATIONS>."
+    )
     assert "ask an admin (<@U01ADMIN>) to add this one" in text
 
 

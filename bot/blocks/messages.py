@@ -5,7 +5,7 @@ Tone (UX.md): the answer first, short sentences, no jargon, the same words for t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bot.blocks.format import escape
 from bot.commands import Verb
@@ -77,11 +77,22 @@ def people(members: Sequence[str], nobody: str = "your Slack admin") -> str:
     return ", ".join(shown) if shown else nobody
 
 
+def channel_list(channel_ids: Iterable[str]) -> str:
+    """Channels as Slack shows them (``<#C…>`` renders as #name), in a stable order."""
+    return ", ".join(f"<#{c}>" for c in sorted(channel_ids))
+
+
 def refusal(
-    reason: RefusalReason, verb: Verb, needed: str | None, admins: Sequence[str], can_look_up: bool
+    reason: RefusalReason,
+    verb: Verb,
+    needed: str | None,
+    admins: Sequence[str],
+    can_look_up: bool,
+    allowed_channels: Iterable[str] = (),
 ) -> str:
     """An ephemeral refusal: what is missing, who grants it, what the user can still do."""
     doing = VERB_DOING[verb]
+    listed = channel_list(allowed_channels)
     first = {
         RefusalReason.NO_POLICY: f"Nobody can {doing} yet: this bot has no policy file "
         "(policy.toml).",
@@ -89,7 +100,7 @@ def refusal(
         "and you have no role yet.",
         RefusalReason.ROLE_TOO_LOW: f"You need the {needed} role to {doing}.",
         RefusalReason.CHANNEL_NOT_ALLOWED: "I only work in the support channels listed in "
-        "policy.toml.",
+        f"policy.toml{': ' + listed if listed else ''}.",
     }[reason]
     grant = {
         RefusalReason.NO_POLICY: "Whoever runs the bot needs to write one (see the README).",

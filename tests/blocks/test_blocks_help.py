@@ -133,3 +133,12 @@ async def test_help_built_from_access(
     assert found == role
     assert [v.value for v in Verb if f"`{example(v)}`" in text] == verbs
     assert (f"*{role}*." if role else "You have no role yet.") in footer
+
+
+def test_help_in_a_channel_the_bot_does_not_work_in_says_where_it_does() -> None:
+    # An agent in #random: it is the channel, not their role, that stops them.
+    text, footer = body(help_message("agent", [Verb.HELP], ADMINS, elsewhere=["C01SUPPORT"]))
+
+    assert text == "Coupon commands aren't answered in this channel. Use them in <#C01SUPPORT>."
+    assert footer.startswith("You are an *agent*. To use them here, ask an admin (<@U01ADMIN>")
+    assert "add you to a role" not in footer
