@@ -179,7 +179,14 @@ class TestCard:
         # buttons once it has moved on.
         card = approval_card(request(state, why=None, result="✅ Issued coupon X"))
         assert decision_block(card) is None
-        shown(card)
+        text = shown(card)
+        # Decided or over: no longer a call to act, and no deadline to meet.
+        assert "Approval needed" not in text and "expires" not in text
+        assert card.text.startswith("Approval request: ")
+
+    def test_a_pending_card_asks_and_says_until_when(self) -> None:
+        text = shown(approval_card(request(State.PENDING)))
+        assert "*Approval needed* — " in text and "expires <!date^" in text
 
     def test_rejected_shows_who_and_why(self) -> None:
         card = approval_card(decided(State.REJECTED, note="bill was already paid"))
