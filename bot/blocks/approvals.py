@@ -359,11 +359,16 @@ def lost_race_text(request: Request, *, plain: bool) -> str:
 def duplicate_text(first: Request) -> str:
     """The same request is live or just succeeded: refuse, and point at the first thread."""
     where = f"<{first.link}|this thread>" if first.link else "the first request's thread"
-    if first.state in (State.DONE, State.UNKNOWN):
-        done = "was just done" if first.state is State.DONE else "was just tried"
+    at = when(first.finished_at or first.created_at)
+    if first.state is State.UNKNOWN:  # it may have happened: asking again may do it twice
         return (
-            f"The same {first.verb.value} {done} ({when(first.finished_at or first.created_at)})"
-            f": see {where}. If it really must happen twice, wait 10 minutes and ask again."
+            f"The same {first.verb.value} was just tried ({at}) and nobody knows yet whether it "
+            f"went through: see {where}. Ask a lead to check it in Capillary before asking again."
+        )
+    if first.state is State.DONE:
+        return (
+            f"The same {first.verb.value} was just done ({at}): see {where}. "
+            "If it really must happen twice, wait 10 minutes and ask again."
         )
     return (
         f"The same {first.verb.value} is already requested by {mention(first.requester)} "

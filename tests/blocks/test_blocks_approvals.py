@@ -423,6 +423,8 @@ class TestRefusals:
         tried = duplicate_text(decided(State.UNKNOWN, command=Issue("1001", RIYA)))
         assert tried.startswith(f"The same issue was just tried ({stamp(T0)}")
         assert "the first request's thread" in tried
+        # It may have gone through: no invitation to try again, a check first.
+        assert "wait 10 minutes" not in tried and "check it in Capillary before" in tried
 
     def test_over_limit(self) -> None:
         assert over_limit_text(Verb.REDEEM, 50, 50) == (
