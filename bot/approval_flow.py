@@ -105,7 +105,8 @@ class ApprovalFlow:
                 return Refused(cards.duplicate_text(first))
             case OverLimit(used=used, limit=limit):
                 self._refused(request, f"daily limit reached ({used} of {limit})")
-                return Refused(cards.over_limit_text(command.verb, used, limit))
+                text = cards.over_limit_text(command.verb, used, limit, policy.admins())
+                return Refused(text)
         return request
 
     async def start(self, request: Request) -> None:

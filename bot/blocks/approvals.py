@@ -376,11 +376,11 @@ def duplicate_text(first: Request) -> str:
     )
 
 
-def over_limit_text(verb: Verb, used: int, limit: int) -> str:
+def over_limit_text(verb: Verb, used: int, limit: int, admins: Sequence[str]) -> str:
     noun = "issues" if verb is Verb.ISSUE else "redeems"
     return (
         f"You've reached your limit: {used} {noun} in the last 24 hours (the limit is {limit}). "
-        "Ask an admin if more are needed today."
+        f"Ask an admin ({people(admins)}) if more are needed today."
     )
 
 

@@ -427,11 +427,12 @@ class TestRefusals:
         assert "wait 10 minutes" not in tried and "check it in Capillary before" in tried
 
     def test_over_limit(self) -> None:
-        assert over_limit_text(Verb.REDEEM, 50, 50) == (
+        assert over_limit_text(Verb.REDEEM, 50, 50, ["U01ADMIN", "@coupon-admins"]) == (
             "You've reached your limit: 50 redeems in the last 24 hours (the limit is 50). "
-            "Ask an admin if more are needed today."
+            "Ask an admin (<@U01ADMIN>, @coupon-admins) if more are needed today."
         )
-        assert "3 issues in the last 24 hours (the limit is 2)" in over_limit_text(Verb.ISSUE, 3, 2)
+        issues = over_limit_text(Verb.ISSUE, 3, 2, [])
+        assert "3 issues in the last 24 hours (the limit is 2)" in issues
 
     def test_gone_is_plain(self) -> None:
         assert "<" not in GONE and "no longer exists" in GONE
