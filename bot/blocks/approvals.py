@@ -27,9 +27,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.approvals import Blocked, PreCheck, Request, State, Why
-from bot.blocks.format import chunks, day, escape, lower_first, mention, money, truncate
+from bot.blocks.format import chunks, day, escape, lower_first, mention, truncate
 from bot.blocks.messages import people
-from bot.blocks.results import SlackMessage, busy_text, describe
+from bot.blocks.results import SlackMessage, busy_text, check_value, describe
 from bot.capillary.catalogue import Category
 from bot.capillary.identifiers import scrub
 from bot.commands import Verb
@@ -120,7 +120,7 @@ def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreChec
             else:
                 n = result.redemptions_left
                 left = f"{n} redemption{'s' if n != 1 else ''} left"
-            worth = f", worth {money(result.coupon_value, currency)}" if result.coupon_value else ""
+            worth = f", {check_value(result, currency)}" if result.coupon_value else ""
             return PreCheck(True, f"redeemable now, {left}{worth}")
         case Checked(result=result):
             sentence = result.reason.sentence if result.reason else "Capillary says no."

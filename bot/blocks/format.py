@@ -11,6 +11,8 @@ __all__ = [
     "day",
     "discount",
     "escape",
+    "is_not_absolute",
+    "is_percent",
     "lower_first",
     "mention",
     "moment",
@@ -28,11 +30,28 @@ def money(amount: Decimal | None, currency: str) -> str:
     return f"{currency}{text}"
 
 
-def discount(value: Decimal | None, *, percent: bool, currency: str) -> str:
-    """``₹100 off`` or ``20% off`` (never ``20.00%``); ``—`` when unknown."""
+def discount(value: Decimal | None, *, percent: bool | None, currency: str) -> str:
+    """``₹100 off`` or ``20% off`` (never ``20.00%``); ``—`` when unknown. ``percent`` None:
+    Capillary didn't say which, so the bare number (``20 off``), never a guessed currency."""
     if value is None:
         return "—"
+    if percent is None:
+        return f"{money(value, '')} off"
     return f"{value.normalize():f}% off" if percent else f"{money(value, currency)} off"
+
+
+_PERCENT = {"PERC": True, "ABS": False}
+
+
+def is_percent(discount_type: str | None) -> bool | None:
+    """Capillary's ``discount_type`` as :func:`discount`'s ``percent``: ``PERC`` → True,
+    ``ABS`` → False, missing or unheard of → None."""
+    return _PERCENT.get((discount_type or "").strip().upper())
+
+
+def is_not_absolute(is_absolute: bool | None) -> bool | None:
+    """Capillary's ``is_absolute`` flag as :func:`discount`'s ``percent`` (None stays None)."""
+    return None if is_absolute is None else not is_absolute
 
 
 def day(value: date | None) -> str:

@@ -21,6 +21,8 @@ from bot.blocks.format import (
     day,
     discount,
     escape,
+    is_not_absolute,
+    is_percent,
     lower_first,
     mention,
     moment,
@@ -37,7 +39,7 @@ from bot.capillary.identifiers import (
     parse_customer,
     scrub,
 )
-from bot.capillary.models import CouponDetails, MissingCoupon, Series
+from bot.capillary.models import CouponDetails, MissingCoupon, Redeemability, Series
 from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
 from bot.grammar import join_phone_groups
 from bot.logquery import mentioned_user
@@ -57,6 +59,7 @@ from bot.service import (
 __all__ = [
     "SlackMessage",
     "busy_text",
+    "check_value",
     "describe",
     "parent_message",
     "result_message",
@@ -198,7 +201,7 @@ def _request(
 
 
 def _coupon_value(coupon: CouponDetails, currency: str) -> str:
-    return discount(coupon.value, percent=coupon.is_absolute is False, currency=currency)
+    return discount(coupon.value, percent=is_not_absolute(coupon.is_absolute), currency=currency)
 
 
 def _coupon_fields(coupon: CouponDetails, currency: str) -> list[MarkdownTextObject]:
@@ -259,7 +262,7 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
 
 
 def _series(series: Series, currency: str) -> SlackMessage:
-    percent = series.discount_type == "PERC"
+    percent = is_percent(series.discount_type)
     value = discount(series.discount_value, percent=percent, currency=currency)
     limit = "unlimited" if series.max_create in (None, -1) else str(series.max_create)
     pairs = [
@@ -288,11 +291,17 @@ def _checked(outcome: Checked, currency: str) -> SlackMessage:
     who = command.customer.masked()
     if result.is_redeemable:
         left = "unlimited redemptions" if result.unlimited else _left(result.redemptions_left)
-        value = f" · worth {money(result.coupon_value, currency)}" if result.coupon_value else ""
+        value = f" · {check_value(result, currency)}" if result.coupon_value else ""
         text = f"✅ {command.code} can be redeemed by {who} · {left}{value}"
         return SlackMessage(text, (_md(text), _request("700", result.request_id)))
     reason = result.reason
     return _explained(f"{command.code} can't be redeemed by {who}", reason, result.request_id)
+
+
+def check_value(result: Redeemability, currency: str) -> str:
+    """What a check says the coupon is worth: ``₹200 off``, ``20% off``, as a lookup says it."""
+    percent = is_percent(result.discount_type)
+    return discount(result.coupon_value, percent=percent, currency=currency)
 
 
 def _left(count: int | None) -> str:
@@ -303,7 +312,7 @@ def _left(count: int | None) -> str:
 
 def _issued(outcome: Issued, currency: str) -> SlackMessage:
     coupon, command = outcome.coupon, outcome.command
-    percent = coupon.discount_type == "PERC"
+    percent = is_percent(coupon.discount_type)
     value = discount(coupon.discount_value, percent=percent, currency=currency)
     text = (
         f"✅ Issued *{coupon.code}* to {command.customer.masked()} · series {command.series_id}"
@@ -314,13 +323,23 @@ def _issued(outcome: Issued, currency: str) -> SlackMessage:
 
 def _redeemed(outcome: Redeemed, currency: str) -> SlackMessage:
     redemption, command = outcome.redemption, outcome.command
-    worth = f" · {money(redemption.coupon_value, currency)} off" if redemption.coupon_value else ""
+    worth = f" · {_redemption_value(outcome, currency)}" if redemption.coupon_value else ""
     bill = f" bill {command.bill_number}" if command.bill_number else ""
     text = (
         f"✅ {command.code} redeemed for {command.customer.masked()}"
         f" · redemption id {redemption.redemption_id or '—'}{worth}{bill}"
     )
     return SlackMessage(text, (_md(text), _request("700", redemption.request_id)))
+
+
+def _redemption_value(outcome: Redeemed, currency: str) -> str:
+    """What the redemption took off. Against a bill amount, a percentage coupon's
+    ``coupon_value`` is the money taken off that bill (its share of the bill, capped by
+    ``discount_upto``); without one it is the coupon's own value, a percentage."""
+    percent = is_not_absolute(outcome.redemption.is_absolute)
+    if percent and outcome.command.bill_amount is not None:
+        percent = False
+    return discount(outcome.redemption.coupon_value, percent=percent, currency=currency)
 
 
 def _failed(outcome: Failed) -> SlackMessage:

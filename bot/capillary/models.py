@@ -297,7 +297,11 @@ class Series(_Result):
 
 
 class Redeemability(_Result):
-    """``GET coupon/isredeemable``. When not redeemable, ``reason`` says why."""
+    """``GET coupon/isredeemable``. When not redeemable, ``reason`` says why.
+
+    ``discount_type`` (``ABS``/``PERC``) says what ``coupon_value`` is; Capillary sends it
+    only inside ``series_info`` (asked for with ``details=true``), else it is None.
+    """
 
     code: str
     is_redeemable: bool
@@ -306,7 +310,15 @@ class Redeemability(_Result):
         default=None, validation_alias="no_of_redemptions_by_user"
     )
     coupon_value: LooseDecimal = None
+    discount_type: LooseText = None
     reason: Explanation | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_discount_type(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("series_info"), dict):
+            return data
+        return {"discount_type": data["series_info"].get("discount_type"), **data}
 
     @property
     def unlimited(self) -> bool:

@@ -289,8 +289,20 @@ class TestPrecheck:
     )
     def test_redeemable(self, left: int | None, words: str) -> None:
         extra = {} if left is None else {"redemptions_left": str(left)}
-        pre = precheck_of(redeemability(True, coupon_value="200", **extra), TODAY)
-        assert pre == PreCheck(True, f"redeemable now, {words}, worth ₹200")
+        abs_coupon = {"coupon_value": "200", "series_info": {"discount_type": "ABS"}}
+        pre = precheck_of(redeemability(True, **abs_coupon, **extra), TODAY)
+        assert pre == PreCheck(True, f"redeemable now, {words}, ₹200 off")
+
+    @pytest.mark.parametrize(
+        ("discount_type", "value"), [("PERC", "20% off"), ("ABS", "₹20 off"), (None, "20 off")]
+    )
+    def test_redeemable_value_is_shown_as_its_kind(
+        self, discount_type: str | None, value: str
+    ) -> None:
+        info = {"series_info": {"discount_type": discount_type}} if discount_type else {}
+        checked = redeemability(True, redemptions_left="1", coupon_value="20", **info)
+        pre = precheck_of(checked, TODAY)
+        assert pre == PreCheck(True, f"redeemable now, 1 redemption left, {value}")
 
     def test_redeemable_without_a_value(self) -> None:
         pre = precheck_of(redeemability(True, redemptions_left="1"), TODAY, "$")

@@ -142,7 +142,12 @@ OUTCOMES: dict[str, tuple[Outcome, str]] = {
     "checked-ok": (
         Checked(
             Check("GOOD200", MOBILE),
-            redeemability(True, redemptions_left="1", coupon_value="200"),
+            redeemability(
+                True,
+                redemptions_left="1",
+                coupon_value="200",
+                series_info={"discount_type": "ABS"},
+            ),
         ),
         "GOOD200",
     ),
@@ -192,6 +197,7 @@ OUTCOMES: dict[str, tuple[Outcome, str]] = {
                 {
                     "code": "GOOD200",
                     "redemption_id": "88213",
+                    "is_absolute": "true",
                     "coupon_value": "200",
                     "customer": {"mobile": RAW_MOBILE},
                     "transaction": [{"number": "B-1182", "amount": "1450"}],
@@ -359,13 +365,61 @@ def test_series_details() -> None:
 @pytest.mark.parametrize(
     ("key", "expected"),
     [
-        ("checked-ok", "✅ GOOD200 can be redeemed by ••••3210 · 1 redemption left · worth ₹200"),
+        ("checked-ok", "✅ GOOD200 can be redeemed by ••••3210 · 1 redemption left · ₹200 off"),
         ("checked-unlimited", "✅ GOOD200 can be redeemed by r•••@example.com · unlimited"),
     ],
 )
 def test_redeemable_check(key: str, expected: str) -> None:
     outcome, _ = OUTCOMES[key]
     assert result_message(outcome).text.startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("series_info", "value"),
+    [
+        ({"discount_type": "PERC", "discount_value": "20"}, "20% off"),
+        ({"discount_type": "ABS", "discount_value": "20"}, "₹20 off"),
+        (None, "20 off"),  # Capillary didn't say which kind: no currency is made up
+    ],
+)
+def test_a_check_shows_the_value_as_a_lookup_does(
+    series_info: dict[str, str] | None, value: str
+) -> None:
+    extra = {"series_info": series_info} if series_info else {}
+    result = redeemability(True, redemptions_left="1", coupon_value="20", **extra)
+    text = result_message(Checked(Check("VALID20", MOBILE), result)).text
+
+    assert text.endswith(f"· 1 redemption left · {value}")
+    assert ("₹" in text) is (value.startswith("₹"))
+
+
+def redeemed(command: Redeem, **extra: str) -> Redeemed:
+    data = {"code": command.code, "redemption_id": "88213", "request_id": REQUEST_ID, **extra}
+    return Redeemed(command, RedeemedCoupon.model_validate(data))
+
+
+@pytest.mark.parametrize(
+    ("bill_amount", "is_absolute", "coupon_value", "value"),
+    [
+        (None, "true", "200", "₹200 off"),
+        (None, "false", "20", "20% off"),
+        # Against a bill amount, a percentage coupon's value is what it took off that bill.
+        (Decimal("1450"), "false", "290", "₹290 off"),
+    ],
+)
+def test_a_redemption_shows_the_value_as_a_lookup_does(
+    bill_amount: Decimal | None, is_absolute: str, coupon_value: str, value: str
+) -> None:
+    command = Redeem("VALID20", MOBILE, None, bill_amount)
+    outcome = redeemed(command, is_absolute=is_absolute, coupon_value=coupon_value)
+
+    assert result_message(outcome).text.endswith(f"· redemption id 88213 · {value}")
+
+
+def test_a_redemption_of_unknown_kind_names_no_currency() -> None:
+    outcome = redeemed(Redeem("VALID20", MOBILE), coupon_value="20")
+
+    assert result_message(outcome).text.endswith("· redemption id 88213 · 20 off")
 
 
 def test_issued_and_redeemed_say_what_happened() -> None:

@@ -391,6 +391,21 @@ class TestIsRedeemable:
         assert result.is_redeemable and result.reason is None
         assert (result.redemptions_left, result.redemptions_by_user) == (1, 0)
 
+    def test_discount_type_is_read_from_series_info(self) -> None:
+        body = redeemable_body(
+            code="VALID20",
+            is_redeemable="true",
+            coupon_value="20",
+            series_info={"discount_type": "PERC", "discount_value": "20"},
+            item_status=ITEM_OK_NATIVE,
+        )
+        result = parse_is_redeemable(envelope(body))
+        assert (result.discount_type, result.coupon_value) == ("PERC", Decimal("20"))
+
+    def test_discount_type_is_none_without_series_info(self) -> None:
+        body = redeemable_body(code="A", is_redeemable="true", coupon_value="20", series_info=[])
+        assert parse_is_redeemable(envelope(body)).discount_type is None
+
     def test_unlimited(self) -> None:
         body = redeemable_body(
             code="A", is_redeemable=True, redemptions_left=-1, item_status=ITEM_OK_NATIVE

@@ -52,6 +52,13 @@ class TestEveryVerb:
         assert "check GOOD100 for ••••3210" in parent.text and "✅" in parent.text
         assert "can be redeemed by ••••3210" in thread_text(stack)
 
+    async def test_check_a_percentage_coupon(self, stack: Stack) -> None:
+        await stack.command("check VALID20 ext:EXT-5001")
+        await stack.finished()
+        text = thread_text(stack)
+        assert "VALID20 can be redeemed" in text and "20% off" in text
+        assert "₹20" not in text
+
     async def test_resend(self, stack: Stack) -> None:
         await stack.command(f"resend GOOD100 {RIYA}")
         await stack.finished()
