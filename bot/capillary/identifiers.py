@@ -81,14 +81,25 @@ class CustomerId:
         return {self.kind.value: self.value}
 
     def masked(self) -> str:
-        """The identifier as shown to people: ``••••3210``, ``r•••@example.com``."""
-        return mask_text(self.value)
+        """The identifier as shown to people: ``••••3210``, ``r•••@example.com``, and the
+        other kinds named, so none reads as a mobile: ``ext ••••5001``, ``card ••••5001``,
+        ``customer id ••••2653``."""
+        label = _LABELS.get(self.kind)
+        return f"{label} {mask_text(self.value)}" if label else mask_text(self.value)
 
     def __str__(self) -> str:
-        return f"{self.kind.value} {self.masked()}"
+        return f"{self.kind.value} {mask_text(self.value)}"
 
     def __repr__(self) -> str:  # never the raw value, even in a traceback or debug log
-        return f"CustomerId({self.kind.value}, {self.masked()!r})"
+        return f"CustomerId({self.kind.value}, {mask_text(self.value)!r})"
+
+
+# How a masked identifier names its kind; mobiles and emails are recognisable as they are.
+_LABELS = {
+    CustomerKind.EXTERNAL_ID: "ext",
+    CustomerKind.CARD_NUMBER: "card",
+    CustomerKind.ID: "customer id",
+}
 
 
 def parse_customer(text: str) -> CustomerId:

@@ -375,6 +375,24 @@ def test_redeemable_check(key: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "who"),
+    [
+        ("id:5001", "customer id ••••"),
+        ("card:CARD5001", "card ••••5001"),
+        ("ext:EXT-5001", "ext ••••5001"),
+        ("+919876543210", "••••3210"),
+        ("riya.sharma@example.com", "r•••@example.com"),
+    ],
+)
+def test_a_check_names_the_kind_of_customer(typed: str, who: str) -> None:
+    command = Check("GOOD100", parse_customer(typed))
+    outcome = Checked(command, redeemability(True, redemptions_left="1"))
+
+    assert result_message(outcome).text.startswith(f"✅ GOOD100 can be redeemed by {who} · ")
+    assert describe(command) == f"check GOOD100 for {who}"
+
+
+@pytest.mark.parametrize(
     ("series_info", "value"),
     [
         ({"discount_type": "PERC", "discount_value": "20"}, "20% off"),

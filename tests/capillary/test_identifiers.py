@@ -65,14 +65,28 @@ def test_constructing_invalid_customer_directly_is_refused() -> None:
     [
         ("+919876543210", "••••3210"),
         ("rahul@example.com", "r•••@example.com"),
-        ("ext:CUST-0042", "••••0042"),
-        ("card:4000123412341234", "••••1234"),
+        ("ext:CUST-0042", "ext ••••0042"),
+        ("card:4000123412341234", "card ••••1234"),
+        ("id:98662653", "customer id ••••2653"),
+        ("id:5001", "customer id ••••"),
     ],
 )
 def test_masking(text: str, masked: str) -> None:
     customer = parse_customer(text)
     assert customer.masked() == masked
     assert customer.value not in str(customer)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("+919876543210", "mobile ••••3210"),
+        ("ext:CUST-0042", "external_id ••••0042"),
+        ("id:98662653", "id ••••2653"),
+    ],
+)
+def test_str_names_the_kind_once(text: str, shown: str) -> None:
+    assert str(parse_customer(text)) == shown
 
 
 def test_as_params() -> None:

@@ -59,6 +59,22 @@ class TestEveryVerb:
         assert "VALID20 can be redeemed" in text and "20% off" in text
         assert "₹20" not in text
 
+    @pytest.mark.parametrize(
+        ("customer", "who"),
+        [
+            ("id:5001", "customer id ••••"),
+            ("card:CARD5001", "card ••••5001"),
+            ("ext:EXT-5001", "ext ••••5001"),
+        ],
+    )
+    async def test_check_names_the_kind_of_customer(
+        self, stack: Stack, customer: str, who: str
+    ) -> None:
+        await stack.command(f"check GOOD100 {customer}")
+        parent = await stack.finished()
+        assert f"check GOOD100 for {who} ·" in parent.text
+        assert f"can be redeemed by {who} ·" in thread_text(stack)
+
     async def test_resend(self, stack: Stack) -> None:
         await stack.command(f"resend GOOD100 {RIYA}")
         await stack.finished()
