@@ -86,11 +86,17 @@ def when(at: datetime) -> str:
 
 
 def quoted(text: str | None) -> str:
+    """What a person typed, set off by a dash (`` — “…”``); see :func:`_in_quotes`."""
+    said = _in_quotes(text)
+    return f" — {said}" if said else ""
+
+
+def _in_quotes(text: str | None) -> str:
     """What a person typed, safe to show: escaped, identifiers masked, one line, bounded."""
     if not text:
         return ""
     flat = " ".join(scrub(text).split())
-    return f" — “{escape(truncate(flat, 300))}”"
+    return f"“{escape(truncate(flat, 300))}”"
 
 
 def _md(text: str) -> SectionBlock:
@@ -385,12 +391,17 @@ def over_limit_text(verb: Verb, used: int, limit: int, admins: Sequence[str]) ->
 
 
 def rejected_notice(request: Request) -> str:
-    """A thread reply that tells the requester (a mention notifies them)."""
-    who = mention(request.decided_by) if request.decided_by else "An approver"
+    """A thread reply that tells the requester (a mention notifies them) who rejected it,
+    why, and what to do now."""
+    who = mention(request.decided_by) if request.decided_by else "an approver"
+    why = _in_quotes(request.note)
     return (
-        f"{mention(request.requester)} {who} rejected this{quoted(request.note)}. "
-        "Nothing was sent to Capillary."
+        f"{mention(request.requester)}: {who} rejected this{f': {why}' if why else ''}. "
+        f"Nothing was sent to Capillary. *Next step:* {_AFTER_REJECTION}"
     )
+
+
+_AFTER_REJECTION = "tell the customer, or change the request and ask again."
 
 
 NO_THREAD = "❌ Not started: Slack didn't take its thread. Nothing was sent to Capillary."

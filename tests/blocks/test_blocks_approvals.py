@@ -27,6 +27,7 @@ from bot.blocks.approvals import (
     precheck_of,
     read_request_id,
     reject_modal,
+    rejected_notice,
     result_line,
 )
 from bot.blocks.results import SlackMessage
@@ -195,6 +196,20 @@ class TestCard:
         assert "🚫 Rejected by <@U02LEAD> <!date^" in text
         assert "“bill was already paid”" in text
         assert "Approved" not in text and "in progress" not in text
+
+    def test_rejected_notice_tells_the_requester_who_rejected_and_what_next(self) -> None:
+        notice = rejected_notice(decided(State.REJECTED, note="bill was already paid"))
+        assert notice == (
+            "<@U03AGENT>: <@U02LEAD> rejected this: “bill was already paid”. "
+            "Nothing was sent to Capillary. "
+            "*Next step:* tell the customer, or change the request and ask again."
+        )
+
+    def test_rejected_notice_without_a_reason_or_an_approver(self) -> None:
+        notice = rejected_notice(request(State.REJECTED))
+        assert notice.startswith(
+            "<@U03AGENT>: an approver rejected this. Nothing was sent to Capillary. "
+        )
 
     def test_expired_says_so_and_has_no_buttons(self) -> None:
         r = request(State.EXPIRED, finished_at=T0 + timedelta(hours=4, seconds=20))

@@ -150,7 +150,10 @@ class TestReject:
         notice = await stack.emulator.state.wait_for(
             lambda: next((r for r in stack.replies(parent) if "rejected this" in r.text), None)
         )
-        assert notice.text.startswith("<@U03AGENT>")
+        assert notice.text.startswith(
+            "<@U03AGENT>: <@U02LEAD> rejected this: “bill was already paid”. "
+            "Nothing was sent to Capillary. *Next step:*"
+        )
         assert stack.capillary_calls("/v1.1/coupon/redeem") == 0
 
 
