@@ -507,8 +507,11 @@ def _form_value(block: BlockId, raw: str | None, required: bool) -> object | Non
     return _FIELDS[block].parse(text, "This")
 
 
-def usage(verb: Verb) -> str:
-    """The verb's one-line usage, e.g. ``/coupon check <code> <customer>``."""
+def usage(verb: Verb | None = None) -> str:
+    """The verb's one-line usage, e.g. ``/coupon check <code> <customer>``; without a verb
+    (it was not one we know), the overall one: ``/coupon help|get|…|pending …``."""
+    if verb is None:
+        return f"{SLASH_COMMAND} {'|'.join(_SYNTAX)} …"
     return f"{SLASH_COMMAND} {_SYNTAX[verb].usage}"
 
 

@@ -75,7 +75,7 @@ class CouponCommand(AsyncMiddleware):
             if isinstance(parsed, LogQuery):
                 parse_log_filters(parsed.text)  # a bad filter is a usage error, now
         except UsageError as error:
-            reply = usage_reply(str(error), usage(error.verb) if error.verb else None)
+            reply = usage_reply(str(error), usage(error.verb))
             return await ack(response_type="ephemeral", text=reply)
         # The action menu (bare /coupon) needs at least the right to look coupons up.
         verb = (parsed.verb or Verb.GET) if isinstance(parsed, OpenForm) else parsed.verb

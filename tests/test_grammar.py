@@ -441,6 +441,11 @@ def test_usage_lines_match_the_design() -> None:
     assert summary(Verb.CHECK) == "is it redeemable by this customer?"
 
 
+def test_usage_without_a_verb_lists_every_verb() -> None:
+    assert usage() == "/coupon help|get|series|check|resend|issue|redeem|log|pending …"
+    assert usage(None) == usage()
+
+
 # --- modal forms ----------------------------------------------------------------------------------
 
 

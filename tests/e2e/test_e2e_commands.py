@@ -223,6 +223,15 @@ class TestBadInput:
         assert "/coupon" in shown(stack)
         assert stack.capillary_calls() == 0 and stack.parents() == []
 
+    async def test_an_unknown_verb_gets_the_usage_line(self, stack: Stack) -> None:
+        await stack.command("frob")
+        (*_, last) = stack.emulator.state.ephemerals(AGENT)
+        assert last.text == (
+            "I don't know “frob”. Try `/coupon help`.\n"
+            "Usage: `/coupon help|get|series|check|resend|issue|redeem|log|pending …`"
+        )
+        assert stack.capillary_calls() == 0 and stack.parents() == []
+
     async def test_empty_opens_the_action_menu(self, stack: Stack) -> None:
         response = await stack.command("")
         assert response.status_code == 200
