@@ -25,6 +25,7 @@ PUBLIC = {
         "CustomerId",
         "CustomerKind",
         "InvalidInputError",
+        "NATIONAL_DIGITS",
         "looks_like_customer",
         "mask_text",
         "parse_coupon_code",

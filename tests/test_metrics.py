@@ -18,6 +18,7 @@ from bot.capillary.breaker import BreakerPolicy, CircuitBreaker
 from bot.capillary.catalogue import explain_item
 from bot.capillary.client import CallRecord
 from bot.capillary.identifiers import parse_customer
+from bot.capillary.models import CouponDetails
 from bot.commands import Check, Get
 from bot.logs import request_context
 from bot.metrics import Metrics
@@ -81,7 +82,8 @@ def test_commands_by_verb_and_outcome_through_the_recorder() -> None:
     check = Check(code="OLD500", customer=parse_customer("+919876543210"))
     with request_context():
         recorder.received(scene_of(get, "U1", "C1"))  # accepted: not an end
-        recorder.outcome(scene_of(get, "U1", "C1"), Looked(get, (), (), "rid"))
+        found = (CouponDetails(code="GOOD100"),)
+        recorder.outcome(scene_of(get, "U1", "C1"), Looked(get, found, (), "rid"))
     recorder.received(scene_of(check, "U2", "C1"), refused_because="no_role")
     recorder.outcome(scene_of(check, "U1", "C1"), Failed(check, explain_item(713)))
     recorder.failed(scene_of(check, "U1", "C1"))
@@ -106,7 +108,8 @@ def test_the_recorder_still_writes_the_same_audit_rows_with_a_meter() -> None:
         Recorder(metered, clock=lambda: moment, meter=Metrics()),
     ):
         recorder.received(scene_of(get, "U1", "C1"), refused_because="no_role")
-        recorder.outcome(scene_of(get, "U1", "C1"), Looked(get, (), (), "rid"))
+        found = (CouponDetails(code="GOOD100"),)
+        recorder.outcome(scene_of(get, "U1", "C1"), Looked(get, found, (), "rid"))
     assert metered.events == plain.events
 
 
