@@ -411,10 +411,16 @@ def _unknown(outcome: Unknown) -> SlackMessage:
     command, unknown = outcome.command, outcome.unknown
     verb = command.verb.value
     subject = command.code if isinstance(command, Redeem) else f"series {command.series_id}"
-    first = (
-        f"❓ The {verb} request for {subject} got no clear answer ({unknown.reason}), "
-        "so we don't know yet whether it went through."
-    )
+    if outcome.known is Known.DID_NOT_HAPPEN:  # checked: not done, as the parent's ❌ says
+        first = (
+            f"❌ Not done: the {verb} request for {subject} got no clear answer "
+            f"({unknown.reason}), and checking shows it did not go through."
+        )
+    else:
+        first = (
+            f"❓ The {verb} request for {subject} got no clear answer ({unknown.reason}), "
+            "so we don't know yet whether it went through."
+        )
     small_print = _request(None, unknown.request_id, without=_NO_ANSWER)
     blocks = (_md(first), _md(_what_is_known(outcome, subject)), small_print)
     return SlackMessage(first, blocks)

@@ -249,7 +249,8 @@ class CapillaryClient:
 
     async def is_redeemable(self, code: str, customer: CustomerId) -> Redeemability:
         """Whether ``customer`` can redeem ``code`` now; when not, ``reason`` says why."""
-        params = {"code": parse_coupon_code(code), "details": "true", **customer.as_params()}
+        # "extended": series_info then carries discount_type (is coupon_value ₹ or %?).
+        params = {"code": parse_coupon_code(code), "details": "extended", **customer.as_params()}
         return await self._read(_Call("GET", Endpoint.IS_REDEEMABLE, params), parse_is_redeemable)
 
     async def resend(self, code: str, customer: CustomerId) -> ResentCoupon:

@@ -300,7 +300,7 @@ class Redeemability(_Result):
     """``GET coupon/isredeemable``. When not redeemable, ``reason`` says why.
 
     ``discount_type`` (``ABS``/``PERC``) says what ``coupon_value`` is; Capillary sends it
-    only inside ``series_info`` (asked for with ``details=true``), else it is None.
+    only inside ``series_info`` (documented with ``details=extended``), else it is None.
     """
 
     code: str

@@ -562,7 +562,9 @@ def test_unknown_outcome_says_what_checking_again_showed(key: str, verdict: str)
     outcome, subject = OUTCOMES[key]
     first, known, _ = texts(result_message(outcome))
 
-    assert first.startswith("❓ ")
+    # Shown not to have gone through, it is not done (❌, as the parent); else still ❓.
+    assert first.startswith("❌ Not done: " if "did-not-happen" in key else "❓ ")
+    assert ("we don't know yet" in first) is ("did-not-happen" not in key)
     assert "(no answer before the timeout)" in first
     assert subject in first
     assert verdict in known

@@ -43,6 +43,7 @@ TIMEOUT = 0.5  # the bot's Capillary timeout here (settings), seconds
 CLEAR = {"timeout_next": 0, "http_500_next": 0, "malformed_next": 0, "transient_next": 0}
 CONTROL = "get GOOD100"
 UNKNOWN = "so we don't know yet whether it went through"
+NOT_DONE = "and checking shows it did not go through"
 
 
 def faults(kind: str, times: int) -> dict[str, object]:
@@ -121,8 +122,8 @@ WRITES = {
     ],
     "redeem": [
         # Checking showed it did not go through: not done (❌), and safe to try again.
-        Case("500", "❌", (UNKNOWN, "server error", "is not redeemed, so it did not go through")),
-        Case("malformed", "❌", (UNKNOWN, "could not be read", "is not redeemed")),
+        Case("500", "❌", (NOT_DONE, "server error", "is not redeemed, so it did not go through")),
+        Case("malformed", "❌", (NOT_DONE, "could not be read", "is not redeemed")),
         Case("791", "⚠️", explained("791")),
         Case("795", "❌", explained("795")),
         Case("timeout", "❓", (UNKNOWN, "no answer before the timeout", "shows as redeemed")),
