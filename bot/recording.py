@@ -232,6 +232,8 @@ def _verdict(outcome: Outcome) -> tuple[str | None, str | None, str | None]:
             return "700", None, result.request_id
         case Looked(coupons=(), missing=(first, *_), request_id=request_id):
             return first.explanation.code, first.explanation.capillary_message, request_id
+        case Looked(coupons=(), request_id=request_id):  # an answer with no items at all
+            return None, None, request_id
         case Looked(request_id=request_id):
             return "700", None, request_id
         case SeriesFound(series=series):

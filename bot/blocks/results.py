@@ -235,6 +235,9 @@ def _missing_line(missing: MissingCoupon) -> str:
     return f"• *{missing.code}*: {missing.explanation.sentence}"
 
 
+_RECHECK = "Check the code with the customer for look-alikes (0 and O, 1 and I) and try again."
+
+
 def _looked(outcome: Looked, currency: str) -> SlackMessage:
     blocks: list[Block] = []
     for coupon in outcome.coupons[:_MAX_COUPONS_SHOWN]:
@@ -256,6 +259,8 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
         blocks.append(_md(f"Not found for this lookup:\n{lines}"))
         if not outcome.coupons:  # nothing to show at all: say what to do about it
             blocks.append(_md(f"*Next step:* {escape(outcome.missing[0].explanation.next_step)}"))
+    elif not outcome.coupons:  # Capillary answered with no items at all
+        blocks.append(_md(f"Capillary returned nothing for this lookup.\n*Next step:* {_RECHECK}"))
     blocks.append(_request(None, outcome.request_id))
     found = ", ".join(c.code for c in outcome.coupons[:5]) or "no coupons"
     return SlackMessage(f"Coupon details: {found}", tuple(blocks))

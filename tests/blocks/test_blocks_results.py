@@ -657,3 +657,10 @@ def test_a_long_log_query_is_cut_after_its_customer_is_masked(padding: int) -> N
     line = describe(LogQuery(typed))
     assert not any(group in line for group in ("98765", "8765", "43210", "4321"))
     assert len(line) <= len("log ") + 200 + 2
+
+
+def test_a_lookup_answered_with_no_items_says_so_and_what_to_do() -> None:
+    empty = Looked(Get(("GOOD100",)), (), (), REQUEST_ID)
+    shown = "\n".join(texts(result_message(empty)))
+    assert empty.status is Status.FAILED
+    assert "Capillary returned nothing for this lookup." in shown and "*Next step:*" in shown
