@@ -27,6 +27,7 @@ PUBLIC = {
         "InvalidInputError",
         "NATIONAL_DIGITS",
         "looks_like_customer",
+        "mask_customer",
         "mask_text",
         "parse_coupon_code",
         "parse_customer",

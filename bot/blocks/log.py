@@ -10,6 +10,7 @@ from bot.audit import AuditEventKind, AuditFilter, AuditRow
 from bot.blocks.format import chunks, escape, mention
 from bot.blocks.messages import STATUS_EMOJI
 from bot.blocks.results import SlackMessage
+from bot.capillary.identifiers import mask_customer
 
 __all__ = ["LINKED_ROWS", "describe_filter", "log_message"]
 
@@ -71,8 +72,8 @@ def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
     parts = [f"`{when}`  {_WHAT.get(event.event.value, event.event.value)}: {escape(what)}{status}"]
     if event.actor:
         parts.append(f"by {mention(event.actor)}")
-    if row.masked_customer():
-        parts.append(f"for {row.masked_customer()}")
+    if event.customer:
+        parts.append(f"for {mask_customer(event.customer_kind, event.customer)}")
     if event.capillary_code:
         parts.append(f"code {escape(event.capillary_code)}")
     link = links.get((event.channel or "", event.thread_ts or ""))

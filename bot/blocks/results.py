@@ -33,8 +33,10 @@ from bot.blocks.format import (
 from bot.blocks.messages import ASK_BEFORE_RESENDING, BUSY_CAPILLARY, MAYBE_RESENT, STATUS_EMOJI
 from bot.capillary.catalogue import Category, Explanation, TransportFailure
 from bot.capillary.identifiers import (
+    CustomerKind,
     InvalidInputError,
     looks_like_customer,
+    mask_customer,
     mask_text,
     parse_customer,
     scrub,
@@ -206,7 +208,11 @@ def _coupon_value(coupon: CouponDetails, currency: str) -> str:
 
 def _coupon_fields(coupon: CouponDetails, currency: str) -> list[MarkdownTextObject]:
     owner = coupon.customer
-    who = mask_text(owner.mobile or owner.email or owner.external_id or "") if owner else "—"
+    who = "—"
+    if owner and (owner.mobile or owner.email):
+        who = mask_text(owner.mobile or owner.email or "")
+    elif owner and owner.external_id:
+        who = mask_customer(CustomerKind.EXTERNAL_ID.value, owner.external_id)
     store = coupon.issued_store.name if coupon.issued_store and coupon.issued_store.name else "—"
     pairs = [
         ("Valid till", day(coupon.valid_till)),

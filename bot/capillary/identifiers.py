@@ -23,6 +23,7 @@ __all__ = [
     "CustomerKind",
     "InvalidInputError",
     "looks_like_customer",
+    "mask_customer",
     "mask_text",
     "parse_coupon_code",
     "parse_customer",
@@ -84,8 +85,7 @@ class CustomerId:
         """The identifier as shown to people: ``••••3210``, ``r•••@example.com``, and the
         other kinds named, so none reads as a mobile: ``ext ••••5001``, ``card ••••5001``,
         ``customer id ••••2653``."""
-        label = _LABELS.get(self.kind)
-        return f"{label} {mask_text(self.value)}" if label else mask_text(self.value)
+        return mask_customer(self.kind.value, self.value)
 
     def __str__(self) -> str:
         return f"{self.kind.value} {mask_text(self.value)}"
@@ -95,11 +95,18 @@ class CustomerId:
 
 
 # How a masked identifier names its kind; mobiles and emails are recognisable as they are.
-_LABELS = {
-    CustomerKind.EXTERNAL_ID: "ext",
-    CustomerKind.CARD_NUMBER: "card",
-    CustomerKind.ID: "customer id",
+_LABELS: dict[str, str] = {
+    CustomerKind.EXTERNAL_ID.value: "ext",
+    CustomerKind.CARD_NUMBER.value: "card",
+    CustomerKind.ID.value: "customer id",
 }
+
+
+def mask_customer(kind: str | None, value: str) -> str:
+    """A stored identifier as :meth:`CustomerId.masked` shows it, from its kind's name (an
+    audit row's ``customer_kind``); an unknown kind is just masked."""
+    label = _LABELS.get(kind or "")
+    return f"{label} {mask_text(value)}" if label else mask_text(value)
 
 
 def parse_customer(text: str) -> CustomerId:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.audit import AuditEvent, AuditEventKind, AuditFilter, AuditOutcome, AuditRow
@@ -71,3 +72,10 @@ def test_a_capillary_call_names_its_endpoint_not_the_command() -> None:
     (line,) = message.blocks[0].to_dict()["text"]["text"].splitlines()[1:]
     assert "Capillary call: coupon/isredeemable GOOD100 ✅" in line
     assert "redeem GOOD100" not in line
+
+
+def test_a_row_names_the_kind_of_customer_as_everywhere_else() -> None:
+    # An external id or card masked alone reads like a mobile number.
+    rows = [row(1), replace(row(2), event=replace(row(2).event, customer_kind="external_id"))]
+    lines = log_message("GOOD200", rows, {}).blocks[0].to_dict()["text"]["text"].splitlines()
+    assert "for ••••3210" in lines[1] and "for ext ••••3210" in lines[2]
