@@ -65,7 +65,7 @@ def _subject(word: str) -> AuditFilter:
         if word.startswith("@"):
             raise UsageError(
                 f"“{word[:40]}” isn't a Slack mention: type @ and pick the person from Slack's "
-                "list (it arrives as a mention the log can search).",
+                "list, or give their user id (U…).",
                 Verb.LOG,
             )
         if looks_like_customer(word):

@@ -237,4 +237,4 @@ def test_admins_given_as_everyone_are_not_listed() -> None:
     access = Access(Policy(members={Role.ADMIN: ("*",)}))
     decision = Decision(False, RefusalReason.ROLE_TOO_LOW, Role.AGENT)
 
-    assert "(admins: your Slack admin)" in access.refusal_text(decision, Verb.ISSUE)
+    assert "(admins: whoever runs the bot)" in access.refusal_text(decision, Verb.ISSUE)

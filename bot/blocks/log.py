@@ -66,7 +66,8 @@ def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
     event = row.event
     when = event.at.strftime("%-d %b %H:%M")
     # A call names its endpoint: a redeem's pre-check (coupon/isredeemable) is no redeem.
-    doing = event.capillary_endpoint if event.event is AuditEventKind.CAPILLARY_CALL else None
+    call = event.event is AuditEventKind.CAPILLARY_CALL and event.capillary_endpoint
+    doing = call.removeprefix("/v1.1/") if call else None
     what = " ".join(x for x in (doing or event.verb, event.code or event.series_id) if x)
     status = f" {STATUS_EMOJI[event.outcome.value]}" if event.outcome else ""
     parts = [f"`{when}`  {_WHAT.get(event.event.value, event.event.value)}: {escape(what)}{status}"]

@@ -71,7 +71,7 @@ NOT_IN_CHANNEL = (
 )
 
 
-def people(members: Sequence[str], nobody: str = "your Slack admin") -> str:
+def people(members: Sequence[str], nobody: str = "whoever runs the bot") -> str:
     """Policy members as Slack shows them: ``<@U…>`` mentions and ``@group`` handles."""
     shown = [m if m.startswith("@") else f"<@{m}>" for m in members if m != "*"]
     return ", ".join(shown) if shown else nobody

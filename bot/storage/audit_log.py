@@ -347,7 +347,7 @@ def _where(f: AuditFilter) -> tuple[list[str], list[Scalar]]:
 
 def _customer_clause(customer: CustomerId, column: str) -> str:
     """A customer's rows: a mobile by its last digits, as typed with or without the country
-    code (the ``audit_events_mobile`` index), any other kind by its value."""
+    code (the ``audit_events_national`` index), any other kind by its value."""
     if customer.kind is CustomerKind.MOBILE:
         return f"customer_kind = ? AND substr({column}, -{NATIONAL_DIGITS}) = ?"
     return f"customer_kind = ? AND {column} = ?"

@@ -138,7 +138,9 @@ WHERE customer_kind = 'mobile';
 """
 
 # The log finds a mobile number however it was typed (``bot.audit.AuditFilter``): by its last
-# 10 digits (``NATIONAL_DIGITS``), through this index. Rows are hash-chained: never rewritten.
+# 10 digits (``NATIONAL_DIGITS``), through this index; the query's expression must read the
+# same, ``substr(customer, -10)``, or SQLite won't use it (a test reads the query plan).
+# Rows are hash-chained: never rewritten.
 _MOBILE_SEARCH = """
 CREATE INDEX audit_events_national ON audit_events (substr(customer, -10));
 """

@@ -65,7 +65,7 @@ def test_a_capillary_call_names_its_endpoint_not_the_command() -> None:
         verb="redeem",
         code="GOOD100",
         outcome=AuditOutcome.OK,
-        capillary_endpoint="coupon/isredeemable",
+        capillary_endpoint="/v1.1/coupon/isredeemable",  # as the client records it
         capillary_code="700",
     )
     message = log_message("GOOD100", [AuditRow(id=1, hash="h", prev_hash="p", event=event)], {})

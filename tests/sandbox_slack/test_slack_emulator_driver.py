@@ -547,6 +547,7 @@ async def test_open_home_is_a_signed_app_home_opened_event(
         ("log @asha", "log <@U03AGENT|asha>"),
         ("log @asha action=redeem", "log <@U03AGENT|asha> action=redeem"),
         ("log @nobody", "log @nobody"),  # no such user: as typed
+        ("log @asha.", "log <@U03AGENT|asha>."),
         ("check GOOD100 asha@example.com", "check GOOD100 asha@example.com"),  # an email
         ("log <@U03AGENT|asha>", "log <@U03AGENT|asha>"),  # already escaped
     ],

@@ -22,9 +22,10 @@ from bot.audit import (
     VerifyResult,
     chain_hash,
 )
-from bot.capillary.identifiers import parse_customer
+from bot.capillary.identifiers import CustomerId, parse_customer
 from bot.commands import Verb
 from bot.storage import MAX_LIMIT, AuditLog, open_database
+from bot.storage.audit_log import _where
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 Kind = AuditEventKind
@@ -341,8 +342,11 @@ async def test_prune_removes_only_a_prefix(log: AuditLog) -> None:
 # --- query -------------------------------------------------------------------------------
 
 RIYA_MOBILE = parse_customer("+919876543210")
+Row = tuple[
+    str, str | None, str | None, CustomerId | None, str, str, Kind, AuditOutcome | None, int
+]
 RIYA_EMAIL = parse_customer("riya@example.com")
-DATASET = [
+DATASET: list[Row] = [
     # detail, code, series, customer, actor, verb, event, outcome, minute
     ("a", "GOOD100", None, RIYA_MOBILE, "U1", "check", Kind.COMMAND, None, 0),
     ("b", "GOOD100", None, RIYA_MOBILE, "U1", "redeem", Kind.APPROVAL_REQUESTED, None, 1),
@@ -373,8 +377,8 @@ async def known(log: AuditLog) -> AuditLog:
                 verb=verb,
                 code=code,
                 series_id=series,
-                customer_kind=customer and customer.kind.value,
-                customer=customer and customer.value,
+                customer_kind=None if customer is None else customer.kind.value,
+                customer=None if customer is None else customer.value,
                 outcome=outcome,
                 detail=detail,
             )
@@ -489,3 +493,20 @@ async def test_rows_read_back_equal_what_was_recorded(log: AuditLog) -> None:
     assert row.event == event
     assert row.prev_hash == GENESIS
     assert row.hash == chain_hash(GENESIS, event)
+
+
+@pytest.mark.parametrize(
+    ("f", "index"),
+    [
+        (AuditFilter(customer=RIYA_MOBILE), "audit_events_national"),
+        (AuditFilter(customer=RIYA_EMAIL), "audit_events_customer"),
+        (AuditFilter(code="GOOD100", customer=RIYA_MOBILE), "audit_events_code"),
+    ],
+)
+async def test_a_customer_search_uses_an_index(log: AuditLog, f: AuditFilter, index: str) -> None:
+    # The mobile search's expression must match migration 6's index, or it scans every row.
+    clauses, params = _where(f)
+    plan = await log._conn.execute_fetchall(  # what SQLite will do
+        f"EXPLAIN QUERY PLAN SELECT id FROM audit_events WHERE {' AND '.join(clauses)}", params
+    )
+    assert f"USING INDEX {index} " in " ".join(str(step[3]) for step in plan)

@@ -37,7 +37,7 @@ _TEXT_INPUTS: Final = frozenset(
 _CHOICE_INPUTS: Final = frozenset({"static_select", "radio_buttons"})
 
 
-_TYPED_MENTION = re.compile(r"(?<![\w<@.])@([a-z0-9._-]+)")
+_TYPED_MENTION = re.compile(r"(?<![\w<@.])@([a-z0-9._-]*[a-z0-9_-])")  # "@asha." ends a sentence
 
 
 def escape_mentions(text: str, users: Iterable[User]) -> str:
