@@ -197,11 +197,9 @@ def approval_card(request: Request, currency: str = "₹") -> SlackMessage:
     """The card in the thread: what, for whom, why, until when, the pre-check, and either
     the buttons (while pending) or who decided and what came of it."""
     what = describe(request.command, currency)
-    open_ = request.state is State.PENDING  # once decided, no call to act and no deadline
-    title = "Approval needed" if open_ else "Approval request"
-    headline = f"*{title}* — {what}"
+    headline = f"*Approval needed* — {what}"  # kept once decided, as UX.md's card shows
     asked = f"Asked by {mention(request.requester)} · {_why(request)}"
-    if open_:
+    if request.state is State.PENDING:  # once decided or over, there is no deadline to meet
         asked += f" · expires {when(request.expires_at)}"
     blocks: list[Block] = [_md(headline), _small(asked), _small(_precheck_line(request.precheck))]
     decided = decision_line(request)
@@ -228,7 +226,7 @@ def approval_card(request: Request, currency: str = "₹") -> SlackMessage:
     if progress:
         blocks.append(_md(progress))
     blocks.append(_small(f"Request {request.id}"))
-    return SlackMessage(f"{title}: {what}", tuple(blocks))
+    return SlackMessage(f"Approval needed: {what}", tuple(blocks))
 
 
 def _progress(request: Request) -> str | None:

@@ -181,9 +181,8 @@ class TestCard:
         card = approval_card(request(state, why=None, result="✅ Issued coupon X"))
         assert decision_block(card) is None
         text = shown(card)
-        # Decided or over: no longer a call to act, and no deadline to meet.
-        assert "Approval needed" not in text and "expires" not in text
-        assert card.text.startswith("Approval request: ")
+        # Decided or over: the card keeps its headline (UX.md), but no deadline to meet.
+        assert "expires" not in text
 
     def test_a_pending_card_asks_and_says_until_when(self) -> None:
         text = shown(approval_card(request(State.PENDING)))
