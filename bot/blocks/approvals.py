@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.approvals import Blocked, PreCheck, Request, State, Why
-from bot.blocks.format import chunks, day, escape, lower_first, mention, truncate
+from bot.blocks.format import chunks, day, escape, local_time, lower_first, mention, truncate
 from bot.blocks.messages import people
 from bot.blocks.results import SlackMessage, busy_text, check_value, describe
 from bot.capillary.catalogue import Category
@@ -81,8 +81,7 @@ _VERB_NOUN = {Verb.ISSUE: "issue", Verb.REDEEM: "redeem"}
 
 def when(at: datetime) -> str:
     """A time every reader sees in their own timezone (Slack's date token), UTC as fallback."""
-    fallback = at.strftime("%-d %b %Y, %H:%M UTC")
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    return local_time(at)
 
 
 def quoted(text: str | None) -> str:

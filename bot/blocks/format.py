@@ -13,6 +13,7 @@ __all__ = [
     "escape",
     "is_not_absolute",
     "is_percent",
+    "local_time",
     "lower_first",
     "mention",
     "moment",
@@ -62,6 +63,13 @@ def day(value: date | None) -> str:
 def moment(value: datetime | None) -> str:
     """``20 Nov 2026, 14:02``."""
     return value.strftime("%-d %b %Y, %H:%M") if value else "—"
+
+
+def local_time(at: datetime, shown: str = "{date_short_pretty} at {time}") -> str:
+    """A time every reader sees in their own timezone (Slack's date token, formatted as
+    ``shown``), in UTC where a client can't (the fallback)."""
+    fallback = at.strftime("%-d %b %Y, %H:%M UTC")
+    return f"<!date^{int(at.timestamp())}^{shown}|{fallback}>"
 
 
 def escape(text: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.audit import AuditEventKind, AuditFilter, AuditRow
-from bot.blocks.format import chunks, escape, mention
+from bot.blocks.format import chunks, escape, local_time, mention
 from bot.blocks.messages import STATUS_EMOJI
 from bot.blocks.results import SlackMessage
 from bot.capillary.identifiers import mask_customer
@@ -64,13 +64,13 @@ def log_message(
 
 def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
     event = row.event
-    when = event.at.strftime("%-d %b %H:%M")
+    when = local_time(event.at, "{date_short} {time}")  # the reader's time, as on the cards
     # A call names its endpoint: a redeem's pre-check (coupon/isredeemable) is no redeem.
     call = event.event is AuditEventKind.CAPILLARY_CALL and event.capillary_endpoint
     doing = call.removeprefix("/v1.1/") if call else None
     what = " ".join(x for x in (doing or event.verb, event.code or event.series_id) if x)
     status = f" {STATUS_EMOJI[event.outcome.value]}" if event.outcome else ""
-    parts = [f"`{when}`  {_WHAT.get(event.event.value, event.event.value)}: {escape(what)}{status}"]
+    parts = [f"{when}  {_WHAT.get(event.event.value, event.event.value)}: {escape(what)}{status}"]
     if event.actor:
         parts.append(f"by {mention(event.actor)}")
     if event.customer:

@@ -79,3 +79,12 @@ def test_a_row_names_the_kind_of_customer_as_everywhere_else() -> None:
     rows = [row(1), replace(row(2), event=replace(row(2).event, customer_kind="external_id"))]
     lines = log_message("GOOD200", rows, {}).blocks[0].to_dict()["text"]["text"].splitlines()
     assert "for ••••3210" in lines[1] and "for ext ••••3210" in lines[2]
+
+
+def test_a_row_time_is_shown_in_the_readers_timezone() -> None:
+    # Bare UTC read as local time misleads a team in India by 5½ hours.
+    (line,) = (
+        log_message("GOOD200", [row(0)], {}).blocks[0].to_dict()["text"]["text"].splitlines()[1:]
+    )
+    at = int(datetime(2026, 11, 26, 7, 0, tzinfo=UTC).timestamp())
+    assert line.startswith(f"<!date^{at}^{{date_short}} {{time}}|26 Nov 2026, 07:00 UTC>  result")
