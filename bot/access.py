@@ -10,7 +10,7 @@ from typing import Protocol
 
 from bot.blocks.messages import refusal
 from bot.commands import Verb
-from bot.policy import Decision, Policy, RefusalReason, Role
+from bot.policy import EVERYONE, Decision, Policy, RefusalReason, Role
 
 __all__ = ["Access", "GroupLookup"]
 
@@ -19,6 +19,10 @@ class GroupLookup(Protocol):
     """Which user groups (handles, without ``@``) a user belongs to."""
 
     async def groups_of(self, user_id: str) -> frozenset[str]: ...
+
+    def group_id(self, handle: str) -> str | None:
+        """The group's id (for a mention that notifies its members), if known."""
+        ...
 
 
 class Access:
@@ -34,6 +38,20 @@ class Access:
         if self._groups is not None and self.policy.groups():
             handles = await self._groups.groups_of(user_id)
         return self.policy.role_of(user_id, handles)
+
+    def approver_mentions(self) -> str:
+        """The approvers as mentions that notify them (``<@U…>``, ``<!subteam^S…|@group>``;
+        a group whose id isn't known is plain ``@group``); admins when no approver is listed.
+        "" when the policy names nobody (only ``*``)."""
+        listed = self.policy.approvers() or self.policy.admins()
+        shown = [self._mention(member) for member in listed if member != EVERYONE]
+        return ", ".join(shown)
+
+    def _mention(self, member: str) -> str:
+        if not member.startswith("@"):
+            return f"<@{member}>"
+        found = self._groups.group_id(member[1:]) if self._groups is not None else None
+        return f"<!subteam^{found}|{member}>" if found else member
 
     async def check(self, user_id: str, channel_id: str, verb: Verb) -> Decision:
         """May this user use ``verb`` in this channel?"""

@@ -139,7 +139,7 @@ class ApprovalFlow:
                 card = await self._client.chat_postMessage(
                     channel=request.channel,
                     thread_ts=request.thread_ts,
-                    **cards.approval_card(request, self._currency).as_kwargs(),
+                    **self._card(request).as_kwargs(),
                 )
             except Exception:  # no card, no way to approve it: it would only wait to expire
                 if await self._not_run(request, cards.NO_CARD, "its card could not be posted"):
@@ -385,11 +385,15 @@ class ApprovalFlow:
             scene = replace(self._scene(request), actor=user)
             self._recorder.decision_refused(scene, f"{decision}: {blocked.value}")
 
+    def _card(self, request: Request) -> SlackMessage:
+        approvers = self._access.approver_mentions()
+        return cards.approval_card(request, self._currency, approvers)
+
     async def _show(self, request: Request) -> None:
         """Best effort: bring the card up to date (the thread already says what happened)."""
         if request.card_ts is None:
             return
-        card = cards.approval_card(request, self._currency)
+        card = self._card(request)
         try:
             await self._client.chat_update(
                 channel=request.channel, ts=request.card_ts, **card.as_kwargs()

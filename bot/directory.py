@@ -38,6 +38,7 @@ class SlackGroupDirectory:
         self._cold_wait = cold_wait_seconds
         self._clock = clock
         self._groups_by_user: Mapping[str, frozenset[str]] | None = None
+        self._ids: Mapping[str, str] = {}  # handle → group id, for a <!subteam^…> mention
         self._fetched_at = 0.0
         self._refresh: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -56,6 +57,10 @@ class SlackGroupDirectory:
         elif self._clock() - self._fetched_at > self._ttl:
             self._refresh_soon()
         return (self._groups_by_user or {}).get(user_id, frozenset())
+
+    def group_id(self, handle: str) -> str | None:
+        """The id of the group with this handle (without ``@``), once groups are loaded."""
+        return self._ids.get(handle.lower())
 
     async def warm(self) -> None:
         """Load the groups before serving (bounded like a first request)."""
@@ -93,7 +98,12 @@ class SlackGroupDirectory:
             log.warning("user groups unavailable (%s); roles by user id only", type(error).__name__)
             return None
         members: dict[str, set[str]] = {}
+        ids: dict[str, str] = {}
         for group in response.get("usergroups") or []:
+            handle = str(group.get("handle", ""))
+            if group.get("id"):
+                ids[handle.lower()] = str(group["id"])
             for user in group.get("users") or []:
-                members.setdefault(user, set()).add(str(group.get("handle", "")))
+                members.setdefault(user, set()).add(handle)
+        self._ids = ids
         return {user: frozenset(handles) for user, handles in members.items()}

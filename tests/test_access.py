@@ -39,6 +39,9 @@ class FakeGroups:
         self.looked_up.append(user_id)
         return self._groups.get(user_id, frozenset())
 
+    def group_id(self, handle: str) -> str | None:
+        return {"support-leads": "S01LEADS"}.get(handle)
+
 
 @pytest.fixture
 def groups() -> FakeGroups:
@@ -238,3 +241,21 @@ def test_admins_given_as_everyone_are_not_listed() -> None:
     decision = Decision(False, RefusalReason.ROLE_TOO_LOW, Role.AGENT)
 
     assert "(admins: whoever runs the bot)" in access.refusal_text(decision, Verb.ISSUE)
+
+
+def test_approvers_are_mentioned_so_they_hear_of_a_request(groups: FakeGroups) -> None:
+    policy = parse_policy(
+        '[roles]\nadmin = ["U01ADMIN"]\napprover = ["U02LEAD", "@support-leads", "@nights", "*"]'
+    )
+    # A group mention needs the group's id; one not (yet) known is plain text.
+    assert Access(policy, groups).approver_mentions() == (
+        "<@U02LEAD>, <!subteam^S01LEADS|@support-leads>, @nights"
+    )
+    assert Access(policy).approver_mentions() == "<@U02LEAD>, @support-leads, @nights"
+
+
+def test_with_no_approver_listed_the_admins_are_mentioned() -> None:
+    assert Access(parse_policy('[roles]\nadmin = ["U01ADMIN"]')).approver_mentions() == (
+        "<@U01ADMIN>"
+    )
+    assert Access(parse_policy('[roles]\napprover = ["*"]')).approver_mentions() == ""

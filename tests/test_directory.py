@@ -85,6 +85,16 @@ async def test_groups_of_returns_the_seeded_handles(
     assert str(call.args.get("include_users")).lower() in ("1", "true")
 
 
+async def test_a_group_id_is_known_once_the_groups_are_loaded(
+    directory: SlackGroupDirectory,
+) -> None:
+    assert directory.group_id("support-leads") is None  # nothing fetched yet
+    await directory.warm()
+    assert directory.group_id("support-leads") == "S01LEADS"
+    assert directory.group_id("Support-Leads") == "S01LEADS"  # handles ignore case
+    assert directory.group_id("nights") is None
+
+
 async def test_a_user_in_two_groups_has_both(
     directory: SlackGroupDirectory, emulator: RunningEmulator
 ) -> None:

@@ -192,14 +192,17 @@ def decision_line(request: Request) -> str | None:
     return f"{verdict} by {by} {at}{quoted(request.note)}"
 
 
-def approval_card(request: Request, currency: str = "₹") -> SlackMessage:
+def approval_card(request: Request, currency: str = "₹", approvers: str = "") -> SlackMessage:
     """The card in the thread: what, for whom, why, until when, the pre-check, and either
-    the buttons (while pending) or who decided and what came of it."""
+    the buttons (while pending) or who decided and what came of it. ``approvers``: their
+    mentions (mrkdwn), named while it waits, so they hear of it."""
     what = describe(request.command, currency)
     headline = f"*Approval needed* — {what}"  # kept once decided, as UX.md's card shows
     asked = f"Asked by {mention(request.requester)} · {_why(request)}"
     if request.state is State.PENDING:  # once decided or over, there is no deadline to meet
         asked += f" · expires {when(request.expires_at)}"
+        if approvers:
+            asked += f" · for {approvers}"
     blocks: list[Block] = [_md(headline), _small(asked), _small(_precheck_line(request.precheck))]
     decided = decision_line(request)
     if decided is None and request.state is State.PENDING:

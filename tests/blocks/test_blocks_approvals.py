@@ -188,6 +188,11 @@ class TestCard:
         text = shown(approval_card(request(State.PENDING)))
         assert "*Approval needed* — " in text and "expires <!date^" in text
 
+    def test_a_pending_card_mentions_its_approvers_and_a_decided_one_not(self) -> None:
+        leads = "<!subteam^S01LEADS|@support-leads>"
+        assert f"· for {leads}" in shown(approval_card(request(State.PENDING), "₹", leads))
+        assert leads not in shown(approval_card(decided(State.DONE), "₹", leads))
+
     def test_rejected_shows_who_and_why(self) -> None:
         card = approval_card(decided(State.REJECTED, note="bill was already paid"))
         text = shown(card)

@@ -86,6 +86,7 @@ class TestTheHappyPath:
         assert "Approval needed" in shown and "redeem GOOD100 for ••••3210" in shown
         assert "bill B-1182 ₹1,450" in shown and "<@U03AGENT>" in shown
         assert "redeeming needs a second person" in shown and "expires <!date^" in shown
+        assert "for <!subteam^S01LEADS|@support-leads>" in shown  # the leads are notified
         assert "Pre-check: redeemable now, 1 redemption left" in shown
         assert "9876543210" not in stack.everything_posted()
         assert stack.capillary_calls("/v1.1/coupon/redeem") == 0
