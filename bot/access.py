@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.blocks.messages import refusal
+from bot.blocks.messages import people, refusal
 from bot.commands import Verb
-from bot.policy import EVERYONE, Decision, Policy, RefusalReason, Role
+from bot.policy import Decision, Policy, RefusalReason, Role
 
 __all__ = ["Access", "GroupLookup"]
 
@@ -44,14 +44,7 @@ class Access:
         a group whose id isn't known is plain ``@group``); admins when no approver is listed.
         "" when the policy names nobody (only ``*``)."""
         listed = self.policy.approvers() or self.policy.admins()
-        shown = [self._mention(member) for member in listed if member != EVERYONE]
-        return ", ".join(shown)
-
-    def _mention(self, member: str) -> str:
-        if not member.startswith("@"):
-            return f"<@{member}>"
-        found = self._groups.group_id(member[1:]) if self._groups is not None else None
-        return f"<!subteam^{found}|{member}>" if found else member
+        return people(listed, "", self._groups.group_id if self._groups is not None else None)
 
     async def check(self, user_id: str, channel_id: str, verb: Verb) -> Decision:
         """May this user use ``verb`` in this channel?"""

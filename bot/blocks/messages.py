@@ -5,7 +5,7 @@ Tone (UX.md): the answer first, short sentences, no jargon, the same words for t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.blocks.format import escape
 from bot.commands import Verb
@@ -71,10 +71,22 @@ NOT_IN_CHANNEL = (
 )
 
 
-def people(members: Sequence[str], nobody: str = "whoever runs the bot") -> str:
-    """Policy members as Slack shows them: ``<@U…>`` mentions and ``@group`` handles."""
-    shown = [m if m.startswith("@") else f"<@{m}>" for m in members if m != "*"]
+def people(
+    members: Sequence[str],
+    nobody: str = "whoever runs the bot",
+    group_id: Callable[[str], str | None] | None = None,
+) -> str:
+    """Policy members as Slack shows them: ``<@U…>`` mentions and ``@group`` handles; with
+    ``group_id`` (handle → id), a group whose id is known as a mention that notifies it."""
+    shown = [_person(m, group_id) for m in members if m != "*"]
     return ", ".join(shown) if shown else nobody
+
+
+def _person(member: str, group_id: Callable[[str], str | None] | None) -> str:
+    if not member.startswith("@"):
+        return f"<@{member}>"
+    found = group_id(member[1:]) if group_id is not None else None
+    return f"<!subteam^{found}|{member}>" if found else member
 
 
 def channel_list(channel_ids: Iterable[str]) -> str:

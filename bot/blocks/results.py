@@ -31,7 +31,12 @@ from bot.blocks.format import (
     truncate,
 )
 from bot.blocks.messages import ASK_BEFORE_RESENDING, BUSY_CAPILLARY, MAYBE_RESENT, STATUS_EMOJI
-from bot.capillary.catalogue import Category, Explanation, TransportFailure
+from bot.capillary.catalogue import (
+    Category,
+    Explanation,
+    TransportFailure,
+    explain_lookup_miss,
+)
 from bot.capillary.identifiers import (
     CustomerKind,
     InvalidInputError,
@@ -241,9 +246,6 @@ def _missing_line(missing: MissingCoupon) -> str:
     return f"• *{missing.code}*: {missing.explanation.sentence}"
 
 
-_RECHECK = "Check the code with the customer for look-alikes (0 and O, 1 and I) and try again."
-
-
 def _looked(outcome: Looked, currency: str) -> SlackMessage:
     blocks: list[Block] = []
     for coupon in outcome.coupons[:_MAX_COUPONS_SHOWN]:
@@ -266,7 +268,8 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
         if not outcome.coupons:  # nothing to show at all: say what to do about it
             blocks.append(_md(f"*Next step:* {escape(outcome.missing[0].explanation.next_step)}"))
     elif not outcome.coupons:  # Capillary answered with no items at all
-        blocks.append(_md(f"Capillary returned nothing for this lookup.\n*Next step:* {_RECHECK}"))
+        recheck = explain_lookup_miss(None).next_step  # as for a code Capillary didn't know
+        blocks.append(_md(f"Capillary returned nothing for this lookup.\n*Next step:* {recheck}"))
     blocks.append(_request(None, outcome.request_id))
     found = ", ".join(c.code for c in outcome.coupons[:5]) or "no coupons"
     return SlackMessage(f"Coupon details: {found}", tuple(blocks))
