@@ -49,9 +49,11 @@ def shown(message: Message) -> str:
 
 
 async def parent_saying(stack: Stack, words: str) -> Message:
-    """The parent whose line says ``words``, once it is there."""
+    """The parent whose line says ``words`` right after a separator, once it is there
+    (``series 1001``, not the issue's ``issue from series 1001 to …``)."""
+    part = f" · {words}"
     return await stack.emulator.state.wait_for(
-        lambda: next((p for p in stack.parents() if words in p.text), None), timeout=30
+        lambda: next((p for p in stack.parents() if part in p.text), None), timeout=30
     )
 
 
