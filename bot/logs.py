@@ -42,13 +42,16 @@ NO_CORRELATION = "-"
 # The lowest level each library may log at: below it, each logs something a customer
 # identifier or a credential can be part of. httpx logs request URLs (Capillary's carry
 # customers in the query string) at INFO; httpcore headers, aiosqlite every statement with
-# its parameters (the audit log's inserts), slack_sdk/slack_bolt/aiohttp bodies at DEBUG.
+# its parameters (the audit log's inserts), slack_sdk/slack_bolt/aiohttp bodies at DEBUG;
+# Bolt's signature check the whole body of a request it refuses (401) at INFO, so
+# ``bot.server`` says that one itself. The most specific name listed decides.
 LIBRARY_FLOORS: Mapping[str, int] = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
     "aiosqlite": logging.INFO,
     "slack_sdk": logging.INFO,
     "slack_bolt": logging.INFO,
+    "slack_bolt.RequestVerification": logging.WARNING,
     "aiohttp": logging.INFO,
 }
 
@@ -115,10 +118,13 @@ class LibraryFloors(logging.Filter):
 
 @lru_cache(maxsize=512)
 def _floor(logger_name: str) -> int:
-    for library, floor in LIBRARY_FLOORS.items():
-        if logger_name == library or logger_name.startswith(f"{library}."):
-            return floor
-    return logging.NOTSET
+    """The floor of the most specific :data:`LIBRARY_FLOORS` entry naming ``logger_name``."""
+    found = [
+        (len(library), floor)
+        for library, floor in LIBRARY_FLOORS.items()
+        if logger_name == library or logger_name.startswith(f"{library}.")
+    ]
+    return max(found)[1] if found else logging.NOTSET
 
 
 class JsonFormatter(logging.Formatter):

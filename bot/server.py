@@ -85,6 +85,8 @@ def web_application(
                 log.warning("unreadable request to %s (%s): 400", EVENTS_PATH, type(error).__name__)
                 return web.Response(status=400, text="unreadable request")
             bolt_response = await app.async_dispatch(bolt_request)
+            if bolt_response.status == 401:  # Bolt's own line carries the body: held back
+                log.info("refused a request to %s: bad or stale signature (401)", EVENTS_PATH)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
