@@ -95,7 +95,7 @@ class Redeem:
 
 @dataclass(frozen=True, slots=True)
 class LogQuery:
-    """``/coupon log …``: its filters are parsed by the audit log (a later issue)."""
+    """``/coupon log …``: ``text`` holds its filters, parsed by :mod:`bot.logquery`."""
 
     text: str = ""
     verb = Verb.LOG
