@@ -61,6 +61,7 @@ from bot.service import (
     Resent,
     SeriesFound,
     Unknown,
+    is_transient,
 )
 
 __all__ = [
@@ -151,7 +152,7 @@ def _bill(command: Redeem, currency: str) -> str:
 
 def status_key(outcome: Outcome) -> str:
     """The :data:`STATUS_EMOJI` key for an outcome (Capillary down gets its own)."""
-    if isinstance(outcome, Failed) and outcome.explanation.category is Category.TRANSIENT:
+    if is_transient(outcome):
         return "transient"
     return outcome.status.value
 
