@@ -27,7 +27,6 @@ __all__ = [
     "DUPLICATE_WINDOW",
     "LIMIT_WINDOW",
     "LIVE",
-    "NO_DECISION",
     "Blocked",
     "PreCheck",
     "Request",
@@ -58,8 +57,6 @@ class State(StrEnum):
 
 #: Requests still on their way: a duplicate of one of these is refused.
 LIVE = frozenset({State.PENDING, State.APPROVED, State.EXECUTING})
-#: Nobody decided (or will): the request never ran.
-NO_DECISION = frozenset({State.PENDING, State.EXPIRED})
 
 
 class Why(StrEnum):
