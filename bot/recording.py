@@ -200,7 +200,20 @@ class Recorder:
         if self._meter is not None:
             self._meter.command_ended(scene.verb, outcome.value)
 
-    def _emit(self, scene: Scene, kind: AuditEventKind, **fields: object) -> None:
+    def _emit(
+        self,
+        scene: Scene,
+        kind: AuditEventKind,
+        *,
+        outcome: AuditOutcome | None = None,
+        detail: str | None = None,
+        capillary_endpoint: str | None = None,
+        capillary_request_id: str | None = None,
+        http_status: int | None = None,
+        capillary_code: str | None = None,
+        capillary_message: str | None = None,
+        latency_ms: float | None = None,
+    ) -> None:
         event = AuditEvent(
             event=kind,
             at=self._clock(),
@@ -214,7 +227,14 @@ class Recorder:
             channel=scene.channel or None,
             thread_ts=scene.thread_ts,
             approval_id=scene.approval_id,
-            **fields,  # type: ignore[arg-type]
+            outcome=outcome,
+            detail=detail,
+            capillary_endpoint=capillary_endpoint,
+            capillary_request_id=capillary_request_id,
+            http_status=http_status,
+            capillary_code=capillary_code,
+            capillary_message=capillary_message,
+            latency_ms=latency_ms,
         )
         self._sink.record(event)
 
