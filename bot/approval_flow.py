@@ -25,6 +25,7 @@ from bot.approvals import Blocked, Request, State, may_decide, new_request_id, w
 from bot.audit import AuditEventKind
 from bot.blocks import approvals as cards
 from bot.blocks.results import SlackMessage, result_message, status_key
+from bot.capillary.envelope import Endpoint
 from bot.capillary.identifiers import scrub
 from bot.capillary.models import OutcomeUnknown
 from bot.commands import Issue, Redeem, Verb
@@ -38,7 +39,7 @@ __all__ = ["ApprovalFlow", "Refused", "plain"]
 log = logging.getLogger(__name__)
 
 _FINAL_STATE = {Status.OK: State.DONE, Status.FAILED: State.FAILED, Status.UNKNOWN: State.UNKNOWN}
-_ENDPOINTS = {Verb.ISSUE: "coupon/issue", Verb.REDEEM: "coupon/redeem"}
+_ENDPOINTS = {Verb.ISSUE: Endpoint.ISSUE, Verb.REDEEM: Endpoint.REDEEM}
 STOPPED_MID_CALL = "the bot stopped before Capillary answered"
 
 
@@ -276,7 +277,7 @@ class ApprovalFlow:
     async def _recover_one(self, request: Request) -> None:
         now = self._now()
         if request.state is State.EXECUTING:
-            unknown = OutcomeUnknown(_ENDPOINTS[request.verb], STOPPED_MID_CALL)
+            unknown = OutcomeUnknown(_ENDPOINTS[request.verb].value, STOPPED_MID_CALL)
             outcome = await self._conversation.audited(
                 self._scene(request), self._service.reconcile(request.command, unknown)
             )
