@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         help="query or export the audit log, or verify its hash chain",
         description="Filters as in /coupon log: a coupon code, a customer (+91…, email, "
         "ext:/id:/card:) or a user id (U…), then action=<verb> status=<ok|failed|unknown|"
-        "refused> since=<7d|24h|YYYY-MM-DD> limit=<n> (default 1000). Customers are masked.",
+        "refused> since=<7d|24h|YYYY-MM-DD> limit=<n> (default: every row). Customers are masked.",
     )
     audit.add_argument("filters", nargs="*", help="e.g. GOOD100 action=redeem since=7d")
     audit.add_argument("--format", choices=("table", "csv", "json"), default="table")
