@@ -9,9 +9,9 @@ that exist anyway:
 - Capillary calls by endpoint and code, and their latency: the client's observer
   (:meth:`Metrics.capillary_call`), and the circuit breaker's state (:meth:`watch_breaker`);
 - Slack 429s: the Web API client's retry handler (:meth:`Metrics.slack_rate_limited`);
-- pending approvals: ``metrics.pending_approvals.set_function(count)`` where the approvals
-  store is built (0 until then). The callable runs on every scrape: keep it cheap (a
-  counter the store keeps, not a query).
+- pending approvals: ``metrics.pending_approvals.set_function(count)`` once approvals run
+  (:func:`bot.server.approvals_running`; 0 until then). The callable runs on every scrape:
+  keep it cheap (a counter the store keeps, not a query).
 """
 
 from __future__ import annotations
