@@ -19,13 +19,15 @@ __all__ = [
     "STATUS_EMOJI",
     "VERB_DOING",
     "VERB_TITLES",
+    "channel_list",
     "internal_error",
     "people",
     "refusal",
     "usage_reply",
 ]
 
-#: The parent message's status emoji, by :class:`bot.service.Status` value (plus pending).
+#: The parent message's status, by key: ``pending`` (just asked), a :class:`bot.service.Status`
+#: value, an approval step (awaiting, approved, rejected, expired) or ``transient``.
 STATUS_EMOJI = {
     "pending": "⏳",
     "awaiting": "⏳ waiting for approval",
