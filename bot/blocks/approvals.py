@@ -29,7 +29,13 @@ from slack_sdk.models.views import View
 from bot.approvals import Blocked, PreCheck, Request, State, Why
 from bot.blocks.format import chunks, day, escape, local_time, lower_first, mention, truncate
 from bot.blocks.messages import people
-from bot.blocks.results import SlackMessage, busy_text, check_value, describe
+from bot.blocks.results import (
+    SlackMessage,
+    busy_text,
+    check_value,
+    describe,
+    redemptions_left,
+)
 from bot.capillary.catalogue import Category
 from bot.capillary.identifiers import scrub
 from bot.commands import Verb
@@ -118,15 +124,8 @@ def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreChec
     """What the card says about Capillary's answer at request time."""
     match outcome:
         case Checked(result=result) if result.is_redeemable:
-            if result.unlimited:
-                left = "unlimited redemptions"
-            elif result.redemptions_left is None:
-                left = "redemptions left unknown"
-            else:
-                n = result.redemptions_left
-                left = f"{n} redemption{'s' if n != 1 else ''} left"
             worth = f", {check_value(result, currency)}" if result.coupon_value else ""
-            return PreCheck(True, f"redeemable now, {left}{worth}")
+            return PreCheck(True, f"redeemable now, {redemptions_left(result)}{worth}")
         case Checked(result=result):
             sentence = result.reason.sentence if result.reason else "Capillary says no."
             return PreCheck(False, f"this would fail now: {_said(sentence)}")

@@ -70,6 +70,7 @@ __all__ = [
     "check_value",
     "describe",
     "parent_message",
+    "redemptions_left",
     "result_message",
     "status_key",
 ]
@@ -305,7 +306,7 @@ def _checked(outcome: Checked, currency: str) -> SlackMessage:
     command, result = outcome.command, outcome.result
     who = command.customer.masked()
     if result.is_redeemable:
-        left = "unlimited redemptions" if result.unlimited else _left(result.redemptions_left)
+        left = redemptions_left(result)
         value = f" · {check_value(result, currency)}" if result.coupon_value else ""
         text = f"✅ {command.code} can be redeemed by {who} · {left}{value}"
         return SlackMessage(text, (_md(text), _request("700", result.request_id)))
@@ -319,7 +320,11 @@ def check_value(result: Redeemability, currency: str) -> str:
     return discount(result.coupon_value, percent=percent, currency=currency)
 
 
-def _left(count: int | None) -> str:
+def redemptions_left(result: Redeemability) -> str:
+    """``unlimited redemptions``, ``1 redemption left``, or ``redemptions left unknown``."""
+    if result.unlimited:
+        return "unlimited redemptions"
+    count = result.redemptions_left
     if count is None:
         return "redemptions left unknown"
     return f"{count} redemption{'s' if count != 1 else ''} left"
