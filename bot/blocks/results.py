@@ -213,7 +213,7 @@ def _coupon_value(coupon: CouponDetails, currency: str) -> str:
     return discount(coupon.value, percent=is_not_absolute(coupon.is_absolute), currency=currency)
 
 
-def _coupon_fields(coupon: CouponDetails, currency: str) -> list[MarkdownTextObject]:
+def _coupon_fields(coupon: CouponDetails) -> list[MarkdownTextObject]:
     owner = coupon.customer
     who = "—"
     if owner and (owner.mobile or owner.email):
@@ -254,9 +254,7 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
         value = _coupon_value(coupon, currency)
         headline = f"*{coupon.code}* — {value} · series {coupon.series_id or '—'}"
         blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=headline), fields=_coupon_fields(coupon, currency)
-            )
+            SectionBlock(text=MarkdownTextObject(text=headline), fields=_coupon_fields(coupon))
         )
     hidden = len(outcome.coupons) - _MAX_COUPONS_SHOWN
     if hidden > 0:
