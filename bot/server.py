@@ -296,17 +296,11 @@ async def running_bot(
         await warm_authorization(app)
         async with approvals_running(runtime, deps.policy, deps.metrics):
             served = web_application(app, deps.background, health=deps.health, metrics=deps.metrics)
-            runner = web.AppRunner(served, access_log=None)
-            await runner.setup()
-            try:
-                # Slack sends bursts (a shift starting, an outage): a deep accept queue keeps
-                # new connections from waiting on SYN retries behind the default 128.
-                site = web.TCPSite(runner, host, settings.bot.port, backlog=1024)
-                await site.start()
-                port = runner.addresses[0][1]
+            # Slack sends bursts (a shift starting, an outage): a deep accept queue keeps new
+            # connections from waiting on SYN retries behind the default 128. Leaving the
+            # block stops taking requests before bot_deps lets in-flight work drain.
+            async with _site(served, host, settings.bot.port, backlog=1024) as port:
                 yield RunningBot(f"http://{host}:{port}{EVENTS_PATH}", app)
-            finally:
-                await runner.cleanup()  # stop taking requests before in-flight work drains
 
 
 async def _until_stopped() -> None:
@@ -375,12 +369,15 @@ async def running_socket_mode_bot(
 
 
 @asynccontextmanager
-async def _site(application: web.Application, host: str, port: int) -> AsyncIterator[int]:
-    """``application`` served on ``host:port`` (0: a free port) until the block ends."""
+async def _site(
+    application: web.Application, host: str, port: int, *, backlog: int = 128
+) -> AsyncIterator[int]:
+    """``application`` served on ``host:port`` (0: a free port) until the block ends, when it
+    stops taking requests."""
     runner = web.AppRunner(application, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, backlog=backlog).start()
         yield int(runner.addresses[0][1])
     finally:
         await runner.cleanup()
