@@ -24,6 +24,7 @@ from bot.access import Access
 from bot.approvals import Blocked, Request, State, may_decide, new_request_id, why_approval
 from bot.audit import AuditEventKind
 from bot.blocks import approvals as cards
+from bot.blocks.messages import ParentStatus
 from bot.blocks.results import SlackMessage, result_message, status_key
 from bot.capillary.envelope import Endpoint
 from bot.capillary.identifiers import scrub
@@ -118,7 +119,7 @@ class ApprovalFlow:
         would show its result or let anyone approve it, and it would block the requester's
         retry as a duplicate); the error goes on to the error exit, which tells them."""
         if request.thread_ts is None:
-            status = "awaiting" if request.needs_approval else "pending"
+            status = ParentStatus.AWAITING if request.needs_approval else ParentStatus.PENDING
             try:
                 request = await self._post_thread(request, status)
             except Exception:
@@ -144,7 +145,7 @@ class ApprovalFlow:
                 )
             except Exception:  # no card, no way to approve it: it would only wait to expire
                 if await self._not_run(request, cards.NO_CARD, "its card could not be posted"):
-                    await self._set_parent(request, "failed")
+                    await self._set_parent(request, ParentStatus.FAILED)
                 raise
             await self._store.attach(request.id, card_ts=str(card["ts"]))
             if self._recorder is not None:
@@ -211,9 +212,9 @@ class ApprovalFlow:
         await self._show(decided)
         if decided.state is State.REJECTED:
             await self._reply(decided, cards.rejected_notice(decided))
-            await self._set_parent(decided, "rejected")
+            await self._set_parent(decided, ParentStatus.REJECTED)
             return
-        await self._set_parent(decided, "approved")
+        await self._set_parent(decided, ParentStatus.APPROVED)
         await self._execute(decided)
 
     # --- executing -------------------------------------------------------------------------
@@ -238,7 +239,7 @@ class ApprovalFlow:
                 expected=State.EXECUTING,
             )
             await self._show(stopped or started)
-            await self._set_parent(started, "unknown")
+            await self._set_parent(started, ParentStatus.UNKNOWN)
             raise
         await self._finish(started, outcome, expected=State.EXECUTING)
 
@@ -307,7 +308,7 @@ class ApprovalFlow:
     async def _show_expired(self, request: Request) -> None:
         await self._show(request)
         await self._reply(request, cards.expired_notice(request))
-        await self._set_parent(request, "expired")
+        await self._set_parent(request, ParentStatus.EXPIRED)
 
     async def expire_periodically(self, every_seconds: float) -> None:
         """Runs for as long as the bot does; a failed round is logged and the next one runs."""
@@ -366,9 +367,9 @@ class ApprovalFlow:
         """Say in the request's thread that it was not run: the thread is posted first if it
         never was (the requester has seen nothing but the ack)."""
         if request.thread_ts is None:
-            request = await self._post_thread(request, "failed")
+            request = await self._post_thread(request, ParentStatus.FAILED)
         else:
-            await self._set_parent(request, "failed")
+            await self._set_parent(request, ParentStatus.FAILED)
         await self._reply(request, notice)
         await self._show(request)
 
@@ -410,13 +411,13 @@ class ApprovalFlow:
             channel=request.channel, thread_ts=request.thread_ts, **body
         )
 
-    async def _set_parent(self, request: Request, status: str) -> None:
+    async def _set_parent(self, request: Request, status: ParentStatus) -> None:
         if request.thread_ts is not None:
             await self._conversation.set_status(
                 request.requester, request.channel, request.thread_ts, request.command, status
             )
 
-    async def _post_thread(self, request: Request, status: str) -> Request:
+    async def _post_thread(self, request: Request, status: ParentStatus) -> Request:
         """The request's parent line, stored as its thread (with a link when Slack gives one)."""
         ts = await self._conversation.post_parent(
             request.requester, request.channel, request.command, status

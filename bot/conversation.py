@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.audit import AuditFilter, AuditRow
 from bot.audit_cli import render
 from bot.blocks.log import LINKED_ROWS, describe_filter, log_message
+from bot.blocks.messages import ParentStatus
 from bot.blocks.results import parent_message, result_message, status_key
 from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
 from bot.logquery import MAX_LIMIT
@@ -91,7 +92,7 @@ class Conversation:
         except Exception:
             # Something unexpected, maybe after Capillary acted: the parent must not claim
             # a failure. The error exit tells the user, with a correlation id.
-            await self.set_status(actor_id, channel_id, ts, command, "unknown")
+            await self.set_status(actor_id, channel_id, ts, command, ParentStatus.UNKNOWN)
             raise
         await self.set_status(actor_id, channel_id, ts, command, status_key(outcome))
         return outcome
@@ -112,7 +113,7 @@ class Conversation:
         await self._client.chat_postMessage(channel=channel_id, thread_ts=ts, **message.as_kwargs())
         if len(rows) > LINKED_ROWS:
             await self._attach_csv(channel_id, ts, filters, rows)
-        await self.set_status(actor_id, channel_id, ts, query, "ok")
+        await self.set_status(actor_id, channel_id, ts, query, ParentStatus.OK)
 
     async def _attach_csv(
         self, channel_id: str, ts: str, filters: AuditFilter, rows: Sequence[AuditRow]
@@ -147,7 +148,11 @@ class Conversation:
         return found
 
     async def post_parent(
-        self, actor_id: str, channel_id: str, command: Command, status: str = "pending"
+        self,
+        actor_id: str,
+        channel_id: str,
+        command: Command,
+        status: ParentStatus = ParentStatus.PENDING,
     ) -> str:
         """The command's line in the channel; its ts is the thread everything else goes in."""
         message = parent_message(actor_id, command, status, self._currency)
@@ -174,7 +179,7 @@ class Conversation:
         return outcome
 
     async def set_status(
-        self, actor_id: str, channel_id: str, ts: str, command: Command, status: str
+        self, actor_id: str, channel_id: str, ts: str, command: Command, status: ParentStatus
     ) -> None:
         """Best effort: the answer is already in the thread, so a failed emoji update must
         not turn a done redeem into an error that invites a retry."""

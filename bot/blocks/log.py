@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlo
 
 from bot.audit import AuditEventKind, AuditFilter, AuditRow
 from bot.blocks.format import chunks, escape, local_time, mention
-from bot.blocks.messages import STATUS_EMOJI
+from bot.blocks.messages import STATUS_EMOJI, ParentStatus
 from bot.blocks.results import SlackMessage
 from bot.capillary.identifiers import mask_customer
 
@@ -69,7 +69,7 @@ def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
     call = event.event is AuditEventKind.CAPILLARY_CALL and event.capillary_endpoint
     doing = call.removeprefix("/v1.1/") if call else None
     what = " ".join(x for x in (doing or event.verb, event.code or event.series_id) if x)
-    status = f" {STATUS_EMOJI[event.outcome.value]}" if event.outcome else ""
+    status = f" {STATUS_EMOJI[ParentStatus(event.outcome.value)]}" if event.outcome else ""
     parts = [f"{when}  {_WHAT.get(event.event.value, event.event.value)}: {escape(what)}{status}"]
     if event.actor:
         parts.append(f"by {mention(event.actor)}")

@@ -6,6 +6,7 @@ Tone (UX.md): the answer first, short sentences, no jargon, the same words for t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
 
 from bot.blocks.format import escape
 from bot.commands import Verb
@@ -19,6 +20,7 @@ __all__ = [
     "STATUS_EMOJI",
     "VERB_DOING",
     "VERB_TITLES",
+    "ParentStatus",
     "channel_list",
     "internal_error",
     "people",
@@ -26,19 +28,35 @@ __all__ = [
     "usage_reply",
 ]
 
-#: The parent message's status, by key: ``pending`` (just asked), a :class:`bot.service.Status`
-#: value, an approval step (awaiting, approved, rejected, expired) or ``transient``.
-STATUS_EMOJI = {
-    "pending": "⏳",
-    "awaiting": "⏳ waiting for approval",
-    "approved": "⏳ approved, running",
-    "rejected": "🚫 rejected",
-    "ok": "✅",
-    "failed": "❌",
-    "refused": "🚫",
-    "unknown": "❓",
-    "expired": "⌛ expired",
-    "transient": "⚠️",
+
+class ParentStatus(StrEnum):
+    """Where a command stands, as its parent message shows it: just asked, an approval
+    step, how it ended (a :class:`bot.service.Status` value) or Capillary busy or down."""
+
+    PENDING = "pending"
+    AWAITING = "awaiting"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    OK = "ok"
+    FAILED = "failed"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    TRANSIENT = "transient"
+
+
+#: The parent message's status emoji (and words, while it is not yet plain).
+STATUS_EMOJI: dict[ParentStatus, str] = {
+    ParentStatus.PENDING: "⏳",
+    ParentStatus.AWAITING: "⏳ waiting for approval",
+    ParentStatus.APPROVED: "⏳ approved, running",
+    ParentStatus.REJECTED: "🚫 rejected",
+    ParentStatus.OK: "✅",
+    ParentStatus.FAILED: "❌",
+    ParentStatus.REFUSED: "🚫",
+    ParentStatus.UNKNOWN: "❓",
+    ParentStatus.EXPIRED: "⌛ expired",
+    ParentStatus.TRANSIENT: "⚠️",
 }
 
 #: What each verb does, for refusals ("You need the agent role to <redeem coupons>").

@@ -30,7 +30,13 @@ from bot.blocks.format import (
     short_id,
     truncate,
 )
-from bot.blocks.messages import ASK_BEFORE_RESENDING, BUSY_CAPILLARY, MAYBE_RESENT, STATUS_EMOJI
+from bot.blocks.messages import (
+    ASK_BEFORE_RESENDING,
+    BUSY_CAPILLARY,
+    MAYBE_RESENT,
+    STATUS_EMOJI,
+    ParentStatus,
+)
 from bot.capillary.catalogue import (
     Category,
     Explanation,
@@ -151,15 +157,15 @@ def _bill(command: Redeem, currency: str) -> str:
     return f" · {text}" if text else ""
 
 
-def status_key(outcome: Outcome) -> str:
-    """The :data:`STATUS_EMOJI` key for an outcome (Capillary down gets its own)."""
+def status_key(outcome: Outcome) -> ParentStatus:
+    """The parent's status for how a command ended (Capillary down gets its own)."""
     if is_transient(outcome):
-        return "transient"
-    return outcome.status.value
+        return ParentStatus.TRANSIENT
+    return ParentStatus(outcome.status.value)
 
 
 def parent_message(
-    actor_id: str, command: Command, status: str, currency: str = "₹"
+    actor_id: str, command: Command, status: ParentStatus, currency: str = "₹"
 ) -> SlackMessage:
     """The channel line every command gets: who, what, masked customer, status emoji."""
     line = f"🎟️ {mention(actor_id)} · {describe(command, currency)} · {STATUS_EMOJI[status]}"

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.blocks.messages import STATUS_EMOJI
+from bot.audit import AuditOutcome
+from bot.blocks.messages import STATUS_EMOJI, ParentStatus
 from bot.blocks.results import SlackMessage, describe, parent_message, result_message, status_key
 from bot.capillary.catalogue import (
     TransportFailure,
@@ -574,7 +575,7 @@ def test_unknown_outcome_says_what_checking_again_showed(key: str, verdict: str)
 
 
 @pytest.mark.parametrize("status", STATUS_EMOJI)
-def test_parent_message_for_every_status(status: str) -> None:
+def test_parent_message_for_every_status(status: ParentStatus) -> None:
     message = parent_message("U03AGENT", REDEEM, status)
 
     assert_valid(message)
@@ -585,7 +586,10 @@ def test_parent_message_for_every_status(status: str) -> None:
 
 
 def test_every_status_has_an_emoji() -> None:
-    assert {status.value for status in Status} <= STATUS_EMOJI.keys()
+    assert STATUS_EMOJI.keys() == set(ParentStatus)
+    # How a command ended, and (bot.blocks.log) how an audited one did, each has its own.
+    assert {status.value for status in Status} <= {status.value for status in ParentStatus}
+    assert {outcome.value for outcome in AuditOutcome} <= {status.value for status in ParentStatus}
 
 
 @pytest.mark.parametrize(
