@@ -47,6 +47,7 @@ def make_settings(
     password: str = "sandbox",
     timeout: float = 10,
     policy: Path = DEMO_POLICY,
+    currency: str = "₹",
 ) -> Settings:
     return Settings(
         capillary=CapillarySettings(
@@ -62,7 +63,13 @@ def make_settings(
             signing_secret=SecretStr(SIGNING_SECRET),
             api_url=api_url,
         ),
-        bot=BotSettings(_env_file=None, port=0, policy=policy, database=tmp / "bot.sqlite3"),
+        bot=BotSettings(
+            _env_file=None,
+            port=0,
+            policy=policy,
+            database=tmp / "bot.sqlite3",
+            currency=currency,
+        ),
     )
 
 

@@ -400,3 +400,30 @@ async def test_metrics_count_pending_approvals(stack: Stack) -> None:
     await stack.decide(card)
     await stack.finished(wait=15)
     assert await pending() == 0
+
+
+async def test_the_configured_currency_is_on_every_surface_that_shows_money(
+    tmp_path: Path,
+) -> None:
+    """``COUPON_BOT_CURRENCY`` reaches the parent, card, modal, pending list, Home tab and
+    results: a builder left on its ``₹`` default would show it here."""
+    async with running_stack(tmp_path, currency="€") as stack:
+        await stack.command("get GOOD100")
+        await stack.finished()
+        await stack.command(f"redeem GOOD100 {RIYA} txn=B-1182 amount=1450")
+        card = await stack.card(count=2)
+        await stack.command("pending")
+        await stack.slack.open_home(user=LEAD2)
+        await stack.emulator.state.wait_for(lambda: stack.emulator.state.home(LEAD2))
+        await stack.decide(card, by=LEAD)
+        await stack.finished(count=2, wait=15)
+
+        shown = stack.everything_posted()
+        home = json.dumps(stack.emulator.state.home(LEAD2).payload, ensure_ascii=False)  # type: ignore[union-attr]
+        assert "€100" in thread(stack, 1)  # the coupon's value
+        assert "bill B-1182 €1,450" in stack.parents()[1].text
+        assert "bill B-1182 €1,450" in blocks_text(card_now(stack, card))
+        pending = blocks_text(stack.emulator.state.ephemerals(AGENT)[-1])
+        modal = json.dumps(stack.emulator.state.views(LEAD)[-1].payload, ensure_ascii=False)
+        assert "€1,450" in pending and "€1,450" in modal and "€1,450" in home
+        assert "₹" not in shown and "₹" not in home
