@@ -90,7 +90,12 @@ class FormErrors(ValueError):
 # Fields: one parser per modal block; options are worded with their label ("amount=" or "This").
 
 _CODE_SEPARATORS = re.compile(r"[\s,]+")
-_AMOUNT = re.compile(r"(?:(?:₹|rs\.?|inr)\s*)?([0-9]+(?:,[0-9]+)*(?:\.[0-9]{1,2})?)", re.IGNORECASE)
+# A comma only groups digits as Indian or Western numbers do (1,450 · 1,45,000 · 1,450,000):
+# "14,50" is a decimal comma, and reading it as ₹1,450 would put a bill 100 times too big.
+_AMOUNT = re.compile(
+    r"(?:(?:₹|rs\.?|inr)\s*)?((?:[0-9]{1,3}(?:,[0-9]{2,3})*,[0-9]{3}|[0-9]+)(?:\.[0-9]{1,2})?)",
+    re.IGNORECASE,
+)
 _MAX_AMOUNT = Decimal(10_000_000)
 _TXN = re.compile(r"[A-Za-z0-9_\-/.]{1,40}")
 _VALIDATION = re.compile(r"[A-Za-z0-9]{1,20}")

@@ -1,0 +1,39 @@
+"""Regression tests (were bugs) found by trying to make the bot do something wrong with money.
+
+- ``amount=14,50`` (a decimal comma, as much of the world writes ₹14.50) was read as ₹1,450:
+  the amount pattern took any comma as a thousands separator, wherever it stood. For
+  BILL250 (₹250 off bills of ₹1,000 or more) the request went to the approver as a ₹1,450
+  bill and Capillary redeemed it against a ₹14.50 one. A comma now only groups digits the
+  way Indian and Western numbers are grouped (1,450 · 1,45,000 · 1,450,000); anything else
+  is refused with the usage line, in the slash command and in the form alike.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import AGENT, RIYA, Stack
+
+from bot.commands import Verb
+from bot.grammar import FormErrors, parse_form
+
+
+@pytest.mark.parametrize("amount", ["14,50", "1,5", "1450,00"])
+async def test_an_amount_with_a_decimal_comma_is_refused_not_read_as_more(
+    stack: Stack, tmp_path: Path, amount: str
+) -> None:
+    await stack.command(f"redeem BILL250 {RIYA} txn=B-7 amount={amount}")
+    (*_, last) = stack.emulator.state.ephemerals(AGENT)
+    assert "amount=" in last.text and "Usage:" in last.text
+    assert stack.parents() == [] and stack.capillary_calls() == 0
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM approvals").fetchone() == (0,)
+
+
+def test_the_form_refuses_a_decimal_comma_too() -> None:
+    values = {"code": "BILL250", "customer": RIYA, "txn": "B-7", "amount": "14,50"}
+    with pytest.raises(FormErrors) as refused:
+        parse_form(Verb.REDEEM, values)
+    assert set(refused.value.errors) == {"amount"}
