@@ -31,7 +31,7 @@ import httpx
 
 from bot.capillary.auth import Auth, BasicAuth, OAuth, normalize_base_url
 from bot.capillary.breaker import Admission, CircuitBreaker
-from bot.capillary.catalogue import TransportFailure
+from bot.capillary.catalogue import ITEM_CODES, REQUEST_CODES, TransportFailure
 from bot.capillary.envelope import (
     Endpoint,
     Envelope,
@@ -434,8 +434,10 @@ _NOT_SENT = (
 # Capillary's own request codes that refuse before doing any work (busy, try later).
 _DEFINITE_5XX = frozenset({503, 521})
 # Item codes that do not say whether the write happened ("unknown error"; a redemption
-# whose follow-up event failed).
+# whose follow-up event failed). Neither does a code the catalogue doesn't know.
 _AMBIGUOUS_ITEM_CODES = frozenset({683, 730})
+# Request codes that don't either: 407 is "unknown error" (item code 730's twin).
+_AMBIGUOUS_REQUEST_CODES = frozenset({407})
 
 
 def is_ambiguous(error: CapillaryError) -> bool:
@@ -446,9 +448,13 @@ def is_ambiguous(error: CapillaryError) -> bool:
     if isinstance(error, CapillaryRequestError):
         if not error.from_envelope:
             return (error.http_status or 0) >= 500  # a gateway page: no verdict at all
-        return error.status_code >= 500 and error.status_code not in _DEFINITE_5XX
+        code = error.status_code
+        if code in _AMBIGUOUS_REQUEST_CODES or code not in REQUEST_CODES:
+            return True
+        return code >= 500 and code not in _DEFINITE_5XX
     if isinstance(error, CapillaryItemError):
-        return error.item_code in _AMBIGUOUS_ITEM_CODES
+        code = error.item_code  # 0: the item said it failed, with no code
+        return code in _AMBIGUOUS_ITEM_CODES or (code != 0 and code not in ITEM_CODES)
     return True  # transport errors that were sent, unreadable answers
 
 
@@ -482,6 +488,10 @@ def _unknown_reason(error: CapillaryError) -> str:
         return "the connection dropped before Capillary answered"
     if isinstance(error, CapillaryProtocolError):
         return "Capillary's answer could not be read"
+    if isinstance(error, CapillaryItemError) or (
+        isinstance(error, CapillaryRequestError) and error.from_envelope and error.status_code < 500
+    ):  # its code, for whoever escalates
+        return f"Capillary answered with code {error.code}, which says neither yes nor no"
     return "Capillary reported a server error without saying what happened to the request"
 
 

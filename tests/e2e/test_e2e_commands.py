@@ -143,10 +143,11 @@ class TestTranslatedErrorsReachTheThread:
         assert said in thread_text(stack)
 
     async def test_unknown_code(self, stack: Stack) -> None:
+        # A code the bot can't read says neither yes nor no: the redeem is checked again.
         await stack.faults(transient_next=1, transient_code=777, only_path="coupon/redeem")
         await stack.approved(f"redeem GOOD100 {RIYA}")
         text = thread_text(stack)
-        assert "777" in text and "Next step:" in text
+        assert "code 777" in text and "checking shows it did not go through" in text
 
     async def test_configuration(self, tmp_path: Path) -> None:
         async with running_stack(tmp_path, password="wrong") as stack:

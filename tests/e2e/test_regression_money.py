@@ -6,6 +6,10 @@
   bill and Capillary redeemed it against a ₹14.50 one. A comma now only groups digits the
   way Indian and Western numbers are grouped (1,450 · 1,45,000 · 1,450,000); anything else
   is refused with the usage line, in the slash command and in the form alike.
+- A redeem answered with an item code the bot doesn't know (687, "points activities
+  queued") was reported "❌ didn't work" and stored ``failed``, free to be asked again,
+  though nothing said it hadn't happened. It is now checked with ``coupon/get`` first
+  (tests/test_regression_unrecognised_answer_to_a_write.py has the case where it had).
 """
 
 from __future__ import annotations
@@ -37,3 +41,15 @@ def test_the_form_refuses_a_decimal_comma_too() -> None:
     with pytest.raises(FormErrors) as refused:
         parse_form(Verb.REDEEM, values)
     assert set(refused.value.errors) == {"amount"}
+
+
+async def test_a_redeem_answered_with_a_code_the_bot_does_not_know_is_checked(
+    stack: Stack,
+) -> None:
+    await stack.faults(transient_code=687, transient_next=1, only_path="coupon/redeem")
+    parent = await stack.approved(f"redeem GOOD100 {RIYA} txn=B-7")
+    thread = "\n".join(r.text for r in stack.replies(parent))
+    assert "didn't work" not in thread
+    assert "checking shows it did not go through" in thread
+    assert stack.capillary_calls("/v1.1/coupon/redeem") == 1
+    assert stack.capillary_calls("/v1.1/coupon/get") == 1
