@@ -170,7 +170,8 @@ class _Result(_Model):
 class IssuedCoupon(_Result):
     """``POST coupon/issue``: the new coupon. Older clusters nest series data in ``series_info``."""
 
-    code: str
+    # Issued only when Capillary names the coupon: "" or "NULL" is no code (unreadable).
+    code: Annotated[str, BeforeValidator(to_text)]
     series_id: LooseText = None
     description: LooseText = None
     discount_code: LooseText = None
