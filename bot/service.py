@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -162,7 +162,7 @@ class Unknown:
     command: Issue | Redeem
     unknown: OutcomeUnknown
     known: Known
-    checked_at: datetime | None = None
+    checked_at: datetime | None = None  # aware (UTC)
     coupon: CouponDetails | None = None
 
     @property
@@ -178,7 +178,9 @@ Outcome = Looked | SeriesFound | Checked | Resent | Issued | Redeemed | Failed |
 class CouponService:
     """Runs commands against Capillary. Handlers call :meth:`run` and render its outcome."""
 
-    def __init__(self, capillary: CouponApi, *, now: Callable[[], datetime] = datetime.now):
+    def __init__(
+        self, capillary: CouponApi, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ):
         self._capillary = capillary
         self._now = now
 
@@ -285,6 +287,8 @@ def _redemption_verdict(coupon: CouponDetails | None, command: Redeem, now: date
             Known.HAPPENED if redemption.bill_number == command.bill_number else Known.CANNOT_TELL
         )
     when = redemption.redeemed_on
+    if when is not None and when.tzinfo is None:
+        when = when.astimezone()  # Capillary names no zone: taken as the server's, as ever
     if when is not None and abs((now - when).total_seconds()) < _RECENT_SECONDS:
         return Known.HAPPENED
     return Known.CANNOT_TELL

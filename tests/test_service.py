@@ -59,7 +59,8 @@ class Answers(list[T | Exception]):
         return answer
 
 
-NOW = datetime(2026, 11, 20, 14, 5, 0)
+# Aware, as the service's clock is; Capillary's own times are naive (server time, as taken).
+NOW = datetime(2026, 11, 20, 14, 5, 0).astimezone()
 MOBILE = parse_customer("+919876543210")
 EMAIL = parse_customer("riya@example.com")
 

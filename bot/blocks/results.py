@@ -23,6 +23,7 @@ from bot.blocks.format import (
     escape,
     is_not_absolute,
     is_percent,
+    local_time,
     lower_first,
     mention,
     moment,
@@ -451,16 +452,16 @@ def _unknown(outcome: Unknown) -> SlackMessage:
 
 
 def _what_is_known(outcome: Unknown, subject: str) -> str:
-    checked = moment(outcome.checked_at)
+    # The bot's own clock, so each reader's time (Capillary's times name no zone: as sent).
+    checked = local_time(outcome.checked_at) if outcome.checked_at else "just now"
     if outcome.known is Known.HAPPENED:
         suffix = _redemption_suffix(outcome.coupon)
         return (
-            f"Checked again at {checked}: {subject} shows as redeemed{suffix}. "
-            "Don't redeem it again."
+            f"Checked again {checked}: {subject} shows as redeemed{suffix}. Don't redeem it again."
         )
     if outcome.known is Known.DID_NOT_HAPPEN:
         return (
-            f"Checked again at {checked}: {subject} is not redeemed, so it did not go through. "
+            f"Checked again {checked}: {subject} is not redeemed, so it did not go through. "
             "It is safe to try again."
         )
     return (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -63,7 +63,11 @@ MOBILE = parse_customer("+" + RAW_MOBILE)
 EMAIL = parse_customer(RAW_EMAIL)
 REQUEST_ID = "5f2c8a7e-1d2b-4c3a-8f00-3e9d4a6b7c91"
 SHORT_REQUEST_ID = "5f2c8a…7c91"
-CHECKED_AT = datetime(2026, 11, 20, 14, 3)
+CHECKED_AT = datetime(2026, 11, 20, 14, 3, tzinfo=UTC)  # the bot's clock: aware
+CHECKED = (  # each reader's own time; UTC where a client can't show one
+    f"<!date^{int(CHECKED_AT.timestamp())}^{{date_short_pretty}} at {{time}}"
+    "|20 Nov 2026, 14:03 UTC>"
+)
 # Whatever the raw identifiers look like inside a message, none of these may appear.
 RAW_FRAGMENTS = (RAW_MOBILE, RAW_MOBILE[2:], "98765", RAW_EMAIL, "riya.sharma")
 
@@ -547,12 +551,12 @@ def test_transient_failure_says_nothing_was_changed(explanation: Any) -> None:
     [
         (
             "unknown-redeem-happened",
-            "Checked again at 20 Nov 2026, 14:03: GOOD200 shows as redeemed at "
+            f"Checked again {CHECKED}: GOOD200 shows as redeemed at "
             "20 Nov 2026, 14:02 (redemption id 88213). Don't redeem it again.",
         ),
         (
             "unknown-redeem-did-not-happen",
-            "Checked again at 20 Nov 2026, 14:03: GOOD200 is not redeemed, so it did not go "
+            f"Checked again {CHECKED}: GOOD200 is not redeemed, so it did not go "
             "through. It is safe to try again.",
         ),
         ("unknown-redeem-cannot-tell", "before you redeem again, so nothing is done twice."),
