@@ -438,6 +438,10 @@ _DEFINITE_5XX = frozenset({503, 521})
 _AMBIGUOUS_ITEM_CODES = frozenset({683, 730})
 # Request codes that don't either: 407 is "unknown error" (item code 730's twin).
 _AMBIGUOUS_REQUEST_CODES = frozenset({407})
+# An issue's text message with the coupon couldn't be sent: nothing says no coupon was
+# issued, and asking again could give the customer a second one. (For a resend the message
+# is the action itself: there these are plain failures.)
+_MESSAGE_NOT_SENT = frozenset({704, 724})
 
 
 def is_ambiguous(error: CapillaryError) -> bool:
@@ -454,6 +458,8 @@ def is_ambiguous(error: CapillaryError) -> bool:
         return code >= 500 and code not in _DEFINITE_5XX
     if isinstance(error, CapillaryItemError):
         code = error.item_code  # 0: the item said it failed, with no code
+        if code in _MESSAGE_NOT_SENT:
+            return error.endpoint == Endpoint.ISSUE.value
         return code in _AMBIGUOUS_ITEM_CODES or (code != 0 and code not in ITEM_CODES)
     return True  # transport errors that were sent, unreadable answers
 
@@ -488,6 +494,8 @@ def _unknown_reason(error: CapillaryError) -> str:
         return "the connection dropped before Capillary answered"
     if isinstance(error, CapillaryProtocolError):
         return "Capillary's answer could not be read"
+    if isinstance(error, CapillaryItemError) and error.item_code in _MESSAGE_NOT_SENT:
+        return "the text message with the coupon couldn't be sent, and Capillary didn't say more"
     if isinstance(error, CapillaryItemError) or (
         isinstance(error, CapillaryRequestError) and error.from_envelope and error.status_code < 500
     ):  # its code, for whoever escalates
