@@ -23,6 +23,7 @@ from bot.capillary.identifiers import CustomerId, mask_text, scrub
 __all__ = [
     "EVENT_FIELDS",
     "GENESIS",
+    "MAX_LIMIT",
     "AuditEvent",
     "AuditEventKind",
     "AuditFilter",
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 GENESIS = "0" * 64
+#: The most rows one query returns (``limit=`` goes up to it; an export reads page by page).
+MAX_LIMIT = 1000
 Scalar = str | int | float | None
 
 
@@ -124,7 +127,8 @@ class AuditRow:
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
     """What to look for; every field set narrows the result. A mobile ``customer`` matches
-    however its number was typed (with or without the country code)."""
+    however its number was typed (with or without the country code). ``limit`` is None when
+    none was asked for: a query then returns every match up to :data:`MAX_LIMIT`."""
 
     code: str | None = None
     series_id: str | None = None
@@ -134,7 +138,7 @@ class AuditFilter:
     event: AuditEventKind | None = None
     outcome: AuditOutcome | None = None
     since: datetime | None = None
-    limit: int = 50
+    limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

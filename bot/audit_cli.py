@@ -43,16 +43,15 @@ async def run_audit(
 
     The caller checks that ``database`` exists: opening it would create an empty one.
     """
-    text = " ".join(filters)
-    wanted = parse_log_filters(text)
+    wanted = parse_log_filters(" ".join(filters))
     connection = await open_database(database)
     try:
         log = AuditLog(connection)
         if verify:
             return _verdict(await log.verify())
-        if "limit=" in text.lower():
-            return 0, render(await log.query(wanted), fmt)
-        return 0, render(await log.query_all(wanted), fmt)  # an export: every row
+        if wanted.limit is None:
+            return 0, render(await log.query_all(wanted), fmt)  # an export: every row
+        return 0, render(await log.query(wanted), fmt)
     finally:
         await connection.close()
 

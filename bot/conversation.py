@@ -23,7 +23,6 @@ from bot.blocks.log import LINKED_ROWS, describe_filter, log_message
 from bot.blocks.messages import ParentStatus
 from bot.blocks.results import parent_message, result_message, status_key
 from bot.commands import Check, Command, Get, Issue, LogQuery, Redeem, Resend, SeriesInfo
-from bot.logquery import MAX_LIMIT
 from bot.recording import Recorder, Scene, scene_of
 from bot.service import CouponService, Outcome
 
@@ -100,13 +99,12 @@ class Conversation:
     async def show_log(
         self, actor_id: str, channel_id: str, query: LogQuery, filters: AuditFilter
     ) -> None:
-        """``/coupon log``: the matching audit rows in the thread, linked to their threads."""
+        """``/coupon log``: the matching audit rows in the thread, linked to their threads.
+        With no ``limit=`` every match counts (up to the log's cap), as in the CLI."""
         ts = await self.post_parent(actor_id, channel_id, query)
         if self._audit is None:
             raise RuntimeError("the audit log is not available in this process")
         await self._audit.flush()  # what was just done is part of the answer
-        if "limit=" not in query.text.lower():  # no limit asked for: count every match, as the CLI
-            filters = replace(filters, limit=MAX_LIMIT)
         rows = await self._audit.query(filters)
         links = await self._permalinks(rows[:LINKED_ROWS])
         message = log_message(describe_filter(filters), rows, links)

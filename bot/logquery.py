@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.audit import AuditFilter, AuditOutcome
+from bot.audit import MAX_LIMIT, AuditFilter, AuditOutcome
 from bot.capillary.identifiers import (
     InvalidInputError,
     looks_like_customer,
@@ -22,10 +22,8 @@ from bot.capillary.identifiers import (
 from bot.commands import UsageError, Verb
 from bot.grammar import VERB_ALIASES, join_phone_groups
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "mentioned_user", "parse_log_filters"]
+__all__ = ["mentioned_user", "parse_log_filters"]
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 1000
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")  # as Slack sends one in text
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _RELATIVE = re.compile(r"^(\d{1,4})([hdw])$")
@@ -33,7 +31,8 @@ _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_log_filters(text: str, *, now: datetime | None = None) -> AuditFilter:
-    """The filters in ``text``; raises :class:`UsageError` naming what is wrong."""
+    """The filters in ``text``; raises :class:`UsageError` naming what is wrong. ``limit`` is
+    None when ``limit=`` wasn't given (the reader decides what "every match" means)."""
     words = join_phone_groups(text.split())  # ``+91 98765 43210`` is one customer
     options = dict(_option(w) for w in words if "=" in w and not w.startswith("<"))
     subjects = [w for w in words if "=" not in w or w.startswith("<")]
@@ -122,9 +121,9 @@ def _since(value: str, now: datetime) -> datetime:
         ) from None
 
 
-def _limit(value: str | None) -> int:
+def _limit(value: str | None) -> int | None:
     if value is None:
-        return DEFAULT_LIMIT
+        return None
     if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
         raise UsageError(f"limit= is a number from 1 to {MAX_LIMIT}.", Verb.LOG)
     return int(value)

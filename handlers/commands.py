@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payload
 from bot.approval_flow import Refused
+from bot.audit import AuditFilter
 from bot.blocks.help import help_message
 from bot.blocks.messages import usage_reply
 from bot.blocks.modals import action_menu, verb_form
@@ -71,9 +72,7 @@ class CouponCommand(AsyncMiddleware):
         if user is None or channel is None:  # Slack always sends both
             return BoltResponse(status=400, body="a slash command needs user_id and channel_id")
         try:
-            parsed = parse_command(str(body.get("text") or ""))
-            if isinstance(parsed, LogQuery):
-                parse_log_filters(parsed.text)  # a bad filter is a usage error, now
+            parsed, filters = parse_slash(str(body.get("text") or ""))
         except UsageError as error:
             reply = usage_reply(str(error), usage(error.verb))
             return await ack(response_type="ephemeral", text=reply)
@@ -86,11 +85,12 @@ class CouponCommand(AsyncMiddleware):
             return await ack(response_type="ephemeral", text=access.refusal_text(decision, verb))
         if not isinstance(parsed, OpenForm):  # a form is audited when it is submitted
             self._audit(parsed, verb, user, body, refused=None)
-        return await self._answer(parsed, user, channel, body, req.context)
+        return await self._answer(parsed, filters, user, channel, body, req.context)
 
     async def _answer(
         self,
         parsed: Command | OpenForm,
+        filters: AuditFilter | None,
         user: str,
         channel: str,
         body: dict[str, Any],
@@ -115,8 +115,8 @@ class CouponCommand(AsyncMiddleware):
             case Pending():
                 message = await runtime.approvals.pending_message(channel)
                 return await ack(response_type="ephemeral", **message.as_kwargs())
-            case LogQuery(text=text):
-                filters = parse_log_filters(text)
+            case LogQuery():
+                assert filters is not None, "parsed with the command"
                 after = runtime.conversation.show_log(user, channel, parsed, filters)
             case Issue() | Redeem():
                 request = await runtime.approvals.open(user, channel, parsed, team)
@@ -165,3 +165,10 @@ async def _help(runtime: Runtime, user: str, channel: str, topic: Verb | None) -
     elsewhere = None if policy.channel_allowed(channel) else policy.allowed_channels
     shown_role = role.value if role else None
     return help_message(shown_role, verbs, policy.admins(), topic, limits, elsewhere)
+
+
+def parse_slash(text: str) -> tuple[Command | OpenForm, AuditFilter | None]:
+    """The command, and a ``log``'s filters (parsed now: a bad filter is a usage error too)."""
+    parsed = parse_command(text)
+    filters = parse_log_filters(parsed.text) if isinstance(parsed, LogQuery) else None
+    return parsed, filters

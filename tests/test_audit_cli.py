@@ -8,9 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.audit import AuditEvent, AuditEventKind, AuditOutcome, AuditRow
+from bot.audit import MAX_LIMIT, AuditEvent, AuditEventKind, AuditOutcome, AuditRow
 from bot.audit_cli import COLUMNS, render, run_audit
-from bot.logquery import MAX_LIMIT
 from bot.storage import AuditLog, open_database
 
 ROW = AuditRow(

@@ -9,7 +9,7 @@ import pytest
 from bot.audit import AuditFilter, AuditOutcome
 from bot.capillary.identifiers import parse_customer
 from bot.commands import UsageError
-from bot.logquery import DEFAULT_LIMIT, parse_log_filters
+from bot.logquery import parse_log_filters
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -20,23 +20,23 @@ RIYA_EMAIL = parse_customer("riya@example.com")
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", AuditFilter(limit=DEFAULT_LIMIT)),
-        ("good100", AuditFilter(code="GOOD100", limit=DEFAULT_LIMIT)),
-        ("+919876543210", AuditFilter(customer=RIYA, limit=DEFAULT_LIMIT)),
+        ("", AuditFilter()),
+        ("good100", AuditFilter(code="GOOD100")),
+        ("+919876543210", AuditFilter(customer=RIYA)),
         # Written in groups, as everywhere else in /coupon.
         ("+91 98765 43210 limit=5", AuditFilter(customer=RIYA, limit=5)),
-        ("riya@Example.com", AuditFilter(customer=RIYA_EMAIL, limit=DEFAULT_LIMIT)),
-        ("ext:EXT-5001", AuditFilter(customer=parse_customer("ext:EXT-5001"), limit=DEFAULT_LIMIT)),
-        ("<@U03AGENT>", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),
-        ("<@U03AGENT|asha>", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),
-        ("U03AGENT", AuditFilter(actor="U03AGENT", limit=DEFAULT_LIMIT)),
-        ("action=lookup", AuditFilter(verb="get", limit=DEFAULT_LIMIT)),
+        ("riya@Example.com", AuditFilter(customer=RIYA_EMAIL)),
+        ("ext:EXT-5001", AuditFilter(customer=parse_customer("ext:EXT-5001"))),
+        ("<@U03AGENT>", AuditFilter(actor="U03AGENT")),
+        ("<@U03AGENT|asha>", AuditFilter(actor="U03AGENT")),
+        ("U03AGENT", AuditFilter(actor="U03AGENT")),
+        ("action=lookup", AuditFilter(verb="get")),
         ("status=FAILED limit=5", AuditFilter(outcome=AuditOutcome.FAILED, limit=5)),
-        ("since=7d", AuditFilter(since=NOW - timedelta(days=7), limit=DEFAULT_LIMIT)),
-        ("since=24h", AuditFilter(since=NOW - timedelta(hours=24), limit=DEFAULT_LIMIT)),
+        ("since=7d", AuditFilter(since=NOW - timedelta(days=7))),
+        ("since=24h", AuditFilter(since=NOW - timedelta(hours=24))),
         (
             "since=2026-11-01",
-            AuditFilter(since=datetime(2026, 11, 1, tzinfo=UTC), limit=DEFAULT_LIMIT),
+            AuditFilter(since=datetime(2026, 11, 1, tzinfo=UTC)),
         ),
         (
             "GOOD100 action=redeem status=ok since=2w limit=1000",
@@ -52,6 +52,19 @@ RIYA_EMAIL = parse_customer("riya@example.com")
 )
 def test_filters(text: str, expected: AuditFilter) -> None:
     assert parse_log_filters(text, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [
+        ("GOOD100", None),
+        ("GOOD100 limit=7", 7),
+        ("LIMIT=1000", 1000),
+        ("<@U03AGENT|limit=9>", None),  # in a mention's name: not an option
+    ],
+)
+def test_the_limit_says_whether_one_was_asked_for(text: str, limit: int | None) -> None:
+    assert parse_log_filters(text, now=NOW).limit == limit
 
 
 @pytest.mark.parametrize(

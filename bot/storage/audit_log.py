@@ -29,6 +29,7 @@ import aiosqlite
 from bot.audit import (
     EVENT_FIELDS,
     GENESIS,
+    MAX_LIMIT,
     AuditEvent,
     AuditEventKind,
     AuditFilter,
@@ -42,9 +43,8 @@ from bot.audit import (
 )
 from bot.capillary.identifiers import NATIONAL_DIGITS, CustomerId, CustomerKind
 
-__all__ = ["MAX_LIMIT", "AuditLog"]
+__all__ = ["AuditLog"]
 
-MAX_LIMIT = 1000
 _LOG = logging.getLogger(__name__)
 _COLUMNS = ", ".join(EVENT_FIELDS)
 _SELECT = f"SELECT id, prev_hash, hash, {_COLUMNS} FROM audit_events"
@@ -138,8 +138,10 @@ class AuditLog:
             await self._progress.wait()
 
     async def query(self, f: AuditFilter) -> list[AuditRow]:
-        """Rows matching every filter set in ``f``, newest first, at most ``MAX_LIMIT``."""
-        return await self._page(f, min(max(f.limit, 0), MAX_LIMIT))
+        """Rows matching every filter set in ``f``, newest first, at most ``f.limit`` (every
+        match when it is None) and never more than ``MAX_LIMIT``."""
+        limit = MAX_LIMIT if f.limit is None else min(max(f.limit, 0), MAX_LIMIT)
+        return await self._page(f, limit)
 
     async def query_all(self, f: AuditFilter) -> list[AuditRow]:
         """Every row matching ``f`` (its ``limit`` aside), newest first: an export. Read a

@@ -14,6 +14,7 @@ import pytest
 
 from bot.audit import (
     GENESIS,
+    MAX_LIMIT,
     AuditEvent,
     AuditEventKind,
     AuditFilter,
@@ -24,7 +25,7 @@ from bot.audit import (
 )
 from bot.capillary.identifiers import CustomerId, parse_customer
 from bot.commands import Verb
-from bot.storage import MAX_LIMIT, AuditLog, open_database
+from bot.storage import AuditLog, open_database
 from bot.storage.audit_log import _where
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -441,6 +442,7 @@ async def test_limit_is_capped(log: AuditLog) -> None:
     rows = await log.query(AuditFilter(limit=10**6))
     assert len(rows) == MAX_LIMIT
     assert rows[0].id == MAX_LIMIT + 5
+    assert await log.query(AuditFilter()) == rows  # no limit asked for: every match, capped
 
 
 async def test_an_export_has_every_row_page_after_page(log: AuditLog) -> None:
