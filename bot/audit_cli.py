@@ -5,35 +5,15 @@ Runs beside a live bot: it opens its own connection (WAL lets it read while the 
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from bot.audit import AuditRow, Scalar, VerifyResult
+from bot.audit import VerifyResult
+from bot.audit_export import render
 from bot.logquery import parse_log_filters
 from bot.storage import AuditLog, open_database
 
-__all__ = ["COLUMNS", "render", "run_audit"]
-
-#: The columns of ``--format table`` and ``csv`` (json carries every field).
-COLUMNS = (
-    "id",
-    "at",
-    "event",
-    "actor",
-    "verb",
-    "code",
-    "series_id",
-    "customer",
-    "outcome",
-    "capillary_code",
-    "capillary_request_id",
-    "approval_id",
-    "channel",
-    "thread_ts",
-)
+__all__ = ["run_audit"]
 
 
 async def run_audit(
@@ -60,27 +40,3 @@ def _verdict(result: VerifyResult) -> tuple[int, str]:
     if result.ok:
         return 0, f"audit log intact: {result.rows_checked} rows verified"
     return 1, f"audit log NOT intact: {result.reason} (first bad row: {result.first_bad_id})"
-
-
-def render(rows: Sequence[AuditRow], fmt: str) -> str:
-    """Rows as ``table``, ``csv`` or ``json`` (customers masked in all three)."""
-    records = [row.as_json() for row in rows]
-    if fmt == "json":
-        return json.dumps(records, ensure_ascii=False, indent=2)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        return out.getvalue().rstrip("\n")
-    return _table(records)
-
-
-def _table(records: Sequence[Mapping[str, Scalar]]) -> str:
-    if not records:
-        return "(no audit rows match)"
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in COLUMNS] for r in records]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(COLUMNS)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(line.rstrip() for line in lines)

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.audit import AuditFilter, AuditRow
-from bot.audit_cli import render
+from bot.audit_export import render
 from bot.blocks.log import LINKED_ROWS, describe_filter, log_message
 from bot.blocks.messages import ParentStatus
 from bot.blocks.results import parent_message, result_message, status_key
