@@ -10,9 +10,10 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access
-from bot.approval_flow import ApprovalFlow
+from bot.approval_flow import ApprovalFlow, Refused
 from bot.background import Background
-from bot.conversation import Conversation
+from bot.commands import Issue, Redeem
+from bot.conversation import Conversation, RunnableCommand
 from bot.errors import error_exit
 from bot.recording import Recorder
 
@@ -27,6 +28,20 @@ class Runtime:
     client: AsyncWebClient
     recorder: Recorder | None = None
     background: Background = field(default_factory=Background)
+
+    async def begin(
+        self, user: str, channel: str, command: RunnableCommand, team: str | None
+    ) -> Refused | Coroutine[Any, Any, object]:
+        """On the ack path: what continues after the ack, or why the command is refused.
+
+        An issue or redeem opens its approval request first (a duplicate or one over the
+        daily limit is refused); its card, or its action when none is needed, comes after.
+        Any other command runs in a thread of its own.
+        """
+        if isinstance(command, Issue | Redeem):
+            opened = await self.approvals.open(user, channel, command, team)
+            return opened if isinstance(opened, Refused) else self.approvals.start(opened)
+        return self.conversation.run(user, channel, command, team)
 
     def after_ack(
         self,

@@ -118,13 +118,11 @@ class CouponCommand(AsyncMiddleware):
             case LogQuery():
                 assert filters is not None, "parsed with the command"
                 after = runtime.conversation.show_log(user, channel, parsed, filters)
-            case Issue() | Redeem():
-                request = await runtime.approvals.open(user, channel, parsed, team)
-                if isinstance(request, Refused):
-                    return await ack(response_type="ephemeral", text=request.text)
-                after = runtime.approvals.start(request)
-            case Get() | SeriesInfo() | Check() | Resend():
-                after = runtime.conversation.run(user, channel, parsed, team)
+            case Get() | SeriesInfo() | Check() | Resend() | Issue() | Redeem():
+                work = await runtime.begin(user, channel, parsed, team)
+                if isinstance(work, Refused):
+                    return await ack(response_type="ephemeral", text=work.text)
+                after = work
         response = await ack()
         runtime.after_ack(after, body, context, client)
         return response

@@ -11,7 +11,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approval_flow import Refused, plain
 from bot.blocks.approvals import NEED_REASON, read_request_id
 from bot.blocks.modals import FORM_VERBS, form_values, read_metadata
-from bot.commands import Issue, Redeem
 from bot.conversation import RunnableCommand
 from bot.grammar import FormErrors, parse_form
 from bot.ids import BlockId, CallbackId
@@ -52,16 +51,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             refusal = runtime.access.refusal_text(decision, verb)
             await ack(response_action="errors", errors={first_block: refusal})
             return
-        if isinstance(command, Issue | Redeem):
-            opened = await runtime.approvals.open(user, channel, command, team)
-            if isinstance(opened, Refused):
-                await ack(response_action="errors", errors={first_block: plain(opened.text)})
-                return
-            await ack()
-            runtime.after_ack(runtime.approvals.start(opened), body, context, client)
+        work = await runtime.begin(user, channel, command, team)
+        if isinstance(work, Refused):
+            await ack(response_action="errors", errors={first_block: plain(work.text)})
             return
         await ack()
-        work = runtime.conversation.run(user, channel, command, team)
         runtime.after_ack(work, body, context, client)
 
     app.view(CallbackId.VERB_FORM)(on_verb_form)
