@@ -12,7 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.access import Access
 from bot.approval_flow import ApprovalFlow, Refused
 from bot.background import Background
-from bot.commands import Issue, Redeem
+from bot.blocks.help import help_message
+from bot.blocks.results import SlackMessage
+from bot.commands import Issue, Redeem, Verb
 from bot.conversation import Conversation, RunnableCommand
 from bot.errors import error_exit
 from bot.recording import Recorder
@@ -42,6 +44,17 @@ class Runtime:
             opened = await self.approvals.open(user, channel, command, team)
             return opened if isinstance(opened, Refused) else self.approvals.start(opened)
         return self.conversation.run(user, channel, command, team)
+
+    async def help(self, user: str, channel: str, topic: Verb | None = None) -> SlackMessage:
+        """``/coupon help [verb]`` for this user here: their role, the verbs they may use,
+        their daily limits on those, and where the bot works when it doesn't work here."""
+        role = await self.access.role_of(user)
+        verbs = await self.access.allowed_verbs(user, channel)
+        limits = [u for u in await self.approvals.usage(user) if u[0] in verbs]
+        policy = self.access.policy
+        elsewhere = None if policy.channel_allowed(channel) else policy.allowed_channels
+        shown_role = role.value if role else None
+        return help_message(shown_role, verbs, policy.admins(), topic, limits, elsewhere)
 
     def after_ack(
         self,

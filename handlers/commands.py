@@ -15,10 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import payload
 from bot.approval_flow import Refused
 from bot.audit import AuditFilter
-from bot.blocks.help import help_message
 from bot.blocks.messages import usage_reply
 from bot.blocks.modals import action_menu, verb_form
-from bot.blocks.results import SlackMessage
 from bot.commands import (
     Check,
     Command,
@@ -111,7 +109,7 @@ class CouponCommand(AsyncMiddleware):
                 form = verb_form(verb, channel, prefill)
                 after = client.views_open(trigger_id=str(trigger), view=form)
             case Help(topic=topic):
-                return await ack(**(await _help(runtime, user, channel, topic)).as_kwargs())
+                return await ack(**(await runtime.help(user, channel, topic)).as_kwargs())
             case Pending():
                 message = await runtime.approvals.pending_message(channel)
                 return await ack(response_type="ephemeral", **message.as_kwargs())
@@ -153,16 +151,6 @@ async def _open_menu(
     """Right after the ack (the trigger lives 3 s): the verbs this user may use here."""
     verbs = await runtime.access.allowed_verbs(user, channel)
     await client.views_open(trigger_id=trigger_id, view=action_menu(channel, verbs))
-
-
-async def _help(runtime: Runtime, user: str, channel: str, topic: Verb | None) -> SlackMessage:
-    role = await runtime.access.role_of(user)
-    verbs = await runtime.access.allowed_verbs(user, channel)
-    limits = [u for u in await runtime.approvals.usage(user) if u[0] in verbs]
-    policy = runtime.access.policy
-    elsewhere = None if policy.channel_allowed(channel) else policy.allowed_channels
-    shown_role = role.value if role else None
-    return help_message(shown_role, verbs, policy.admins(), topic, limits, elsewhere)
 
 
 def parse_slash(text: str) -> tuple[Command | OpenForm, AuditFilter | None]:

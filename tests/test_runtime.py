@@ -1,4 +1,4 @@
-"""Runtime.begin: issue and redeem go through their approval request, the rest run at once."""
+"""Runtime: where a command goes (issue and redeem through their approval request), help."""
 
 from __future__ import annotations
 
@@ -7,11 +7,26 @@ from typing import Any, cast
 from bot.access import Access
 from bot.approval_flow import ApprovalFlow, Refused
 from bot.capillary.identifiers import parse_customer
-from bot.commands import Check, Issue, Redeem
+from bot.commands import Check, Issue, Redeem, Verb
 from bot.conversation import Conversation, RunnableCommand
+from bot.policy import parse_policy
 from bot.runtime import Runtime
 
 RIYA = parse_customer("+919876543210")
+POLICY = parse_policy(
+    """
+[roles]
+admin  = ["U01ADMIN"]
+agent  = ["U02AGENT"]
+viewer = ["*"]
+
+[channels]
+allowed = ["C01SUPPORT"]
+
+[limits]
+issue_per_agent_per_day = 20
+"""
+)
 
 
 class Approvals:
@@ -26,6 +41,9 @@ class Approvals:
     async def start(self, request: object) -> None:
         self.calls.append(("start", request))
 
+    async def usage(self, user: str) -> list[tuple[Verb, int, int]]:
+        return [(Verb.ISSUE, 3, 20)]
+
 
 class Threads:
     def __init__(self) -> None:
@@ -37,7 +55,7 @@ class Threads:
 
 def runtime(approvals: Approvals, threads: Threads) -> Runtime:
     return Runtime(
-        access=cast(Access, None),
+        access=Access(POLICY),
         conversation=cast(Conversation, threads),
         approvals=cast(ApprovalFlow, approvals),
         client=cast(Any, None),
@@ -68,3 +86,22 @@ async def test_other_commands_run_in_a_thread_after_the_ack() -> None:
     assert not isinstance(work, Refused) and threads.ran == []  # nothing before the ack
     await work
     assert threads.ran == [command] and approvals.calls == []
+
+
+async def help_text(user: str, channel: str, topic: Verb | None = None) -> str:
+    message = await runtime(Approvals(refuse=False), Threads()).help(user, channel, topic)
+    return str(message.as_kwargs()["blocks"])
+
+
+async def test_help_names_the_role_the_verbs_and_the_limits_of_those_verbs() -> None:
+    agent = await help_text("U02AGENT", "C01SUPPORT")
+    assert "You are an *agent*" in agent and "issue 3 of 20" in agent
+    assert "/coupon resend" in agent
+    viewer = await help_text("U09VIEWER", "C01SUPPORT")
+    assert "You are a *viewer*" in viewer and "/coupon resend" not in viewer
+    assert "daily limits" not in viewer  # a limit on a verb they can't use isn't theirs
+
+
+async def test_help_in_a_channel_the_bot_doesnt_work_in_names_where_it_does() -> None:
+    text = await help_text("U02AGENT", "C03RANDOM")
+    assert "aren't answered in this channel" in text and "C01SUPPORT" in text
