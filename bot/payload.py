@@ -7,9 +7,21 @@ request a no-op after its ack, never an "unexpected error".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["field", "mapping", "odd_shape", "text"]
+__all__ = ["SlashCommand", "field", "mapping", "odd_shape", "slash_command", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class SlashCommand:
+    """What a slash command's payload says: who, where, what was typed."""
+
+    user: str
+    channel: str
+    text: str = ""
+    team: str | None = None
+    trigger: str | None = None  # opens a modal, for 3 seconds
 
 
 def field(data: object, *path: str) -> object:
@@ -49,3 +61,12 @@ def odd_shape(body: object) -> str | None:
     if not all(isinstance(text(action, "action_id"), str) for action in actions):
         return "an action has no action_id"
     return None
+
+
+def slash_command(body: object) -> SlashCommand | None:
+    """The slash command in ``body``; None without its user or channel (Slack sends both)."""
+    user, channel = text(body, "user_id"), text(body, "channel_id")
+    if user is None or channel is None:
+        return None
+    typed = str(field(body, "text") or "")
+    return SlashCommand(user, channel, typed, text(body, "team_id"), text(body, "trigger_id"))
