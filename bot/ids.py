@@ -5,13 +5,24 @@ Handlers, builders, tests and ``manifest.yml`` (checked by a test) all refer to 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
-__all__ = ["SLASH_COMMAND", "SUBSCRIBED_EVENTS", "ActionId", "BlockId", "CallbackId"]
+__all__ = [
+    "APP_HOME_OPENED",
+    "PICK_VERB_ACTION",
+    "SLASH_COMMAND",
+    "SUBSCRIBED_EVENTS",
+    "ActionId",
+    "BlockId",
+    "CallbackId",
+    "pick_verb_action_id",
+]
 
 SLASH_COMMAND = "/coupon"
+APP_HOME_OPENED = "app_home_opened"
 #: Events the app subscribes to (manifest.yml ``bot_events``); each has a listener.
-SUBSCRIBED_EVENTS = ("app_home_opened",)
+SUBSCRIBED_EVENTS = (APP_HOME_OPENED,)
 
 
 class CallbackId(StrEnum):
@@ -30,6 +41,16 @@ class ActionId(StrEnum):
     INPUT = "coupon_input"  # the single text input inside each input block
     APPROVE = "coupon_approve"  # Approve on an approval card; its value is the request id
     REJECT = "coupon_reject"  # Reject on an approval card; its value is the request id
+
+
+def pick_verb_action_id(verb: str) -> str:
+    """The ``action_id`` of the action menu's button for ``verb``: action ids must differ
+    within a view, so each carries its verb (the handler reads the verb from the value)."""
+    return f"{ActionId.PICK_VERB}:{verb}"
+
+
+#: Matches every :func:`pick_verb_action_id`: the one listener for all the menu's buttons.
+PICK_VERB_ACTION = re.compile(rf"^{re.escape(ActionId.PICK_VERB)}:")
 
 
 class BlockId(StrEnum):

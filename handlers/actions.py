@@ -3,7 +3,6 @@ approval card's Approve / Reject open the modal that decides."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -12,13 +11,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.approvals import read_request_id
 from bot.blocks.modals import notice_view, read_metadata, verb_form
 from bot.commands import Verb
-from bot.ids import ActionId
+from bot.ids import PICK_VERB_ACTION, ActionId
 from bot.payload import mapping, text
 from bot.runtime import Runtime
 
 __all__ = ["register"]
-
-PICK_VERB = re.compile(rf"^{re.escape(ActionId.PICK_VERB)}:")
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
@@ -48,7 +45,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         update = client.views_update(view_id=view_id, hash=text(view, "hash"), view=new_view)
         runtime.after_ack(update, body, context, client)
 
-    app.action(PICK_VERB)(on_pick_verb)
+    app.action(PICK_VERB_ACTION)(on_pick_verb)
 
     async def on_decision_button(
         ack: AsyncAck,

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ids import SUBSCRIBED_EVENTS
+from bot.ids import APP_HOME_OPENED, SUBSCRIBED_EVENTS
 from bot.runtime import Runtime
 
 __all__ = ["register"]
@@ -31,5 +31,5 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
         runtime.after_ack(publish(), body, context, client)
 
-    assert SUBSCRIBED_EVENTS == ("app_home_opened",), "each subscribed event needs a listener"
-    app.event("app_home_opened")(on_home_opened)
+    assert SUBSCRIBED_EVENTS == (APP_HOME_OPENED,), "each subscribed event needs a listener"
+    app.event(APP_HOME_OPENED)(on_home_opened)

@@ -26,7 +26,7 @@ from slack_sdk.models.views import View
 from bot.blocks.messages import VERB_TITLES
 from bot.commands import Verb
 from bot.grammar import MAX_TEXT
-from bot.ids import ActionId, BlockId, CallbackId
+from bot.ids import ActionId, BlockId, CallbackId, pick_verb_action_id
 from bot.payload import field
 
 __all__ = [
@@ -123,7 +123,7 @@ def action_menu(channel_id: str, verbs: Sequence[Verb]) -> View:
     """Bare ``/coupon``: one button per verb the user may use; a click opens that verb's form."""
     buttons = [
         ButtonElement(
-            text=_MENU_LABELS[verb], action_id=f"{ActionId.PICK_VERB}:{verb}", value=verb.value
+            text=_MENU_LABELS[verb], action_id=pick_verb_action_id(verb), value=verb.value
         )
         for verb in verbs
         if verb in _MENU_LABELS

@@ -20,7 +20,7 @@ from bot.blocks.modals import (
 from bot.capillary.identifiers import parse_customer
 from bot.commands import Get, OpenForm, Redeem, Verb
 from bot.grammar import parse_command, parse_form
-from bot.ids import ActionId, BlockId, CallbackId
+from bot.ids import PICK_VERB_ACTION, ActionId, BlockId, CallbackId
 from bot.sandbox.slack.validation import check_view
 
 CHANNEL = "C01SUPPORT"
@@ -53,6 +53,7 @@ def test_action_menu_has_one_button_per_allowed_form_verb() -> None:
     assert [b["action_id"] for b in buttons] == [
         f"{ActionId.PICK_VERB.value}:{v.value}" for v in FORM_VERBS
     ]
+    assert all(PICK_VERB_ACTION.match(b["action_id"]) for b in buttons)  # what the handler hears
     assert "help" not in {b["value"] for b in buttons}  # no form behind help, log or pending
 
 
