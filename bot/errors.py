@@ -74,14 +74,9 @@ def _as_ack(body: dict[str, Any], text: str) -> BoltResponse | None:
     if body.get("command"):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
     if body.get("type") == "view_submission":
-        blocks = payload.field(body, "view", "blocks")
-        inputs = [
-            block_id
-            for b in (blocks if isinstance(blocks, list) else [])
-            if payload.text(b, "type") == "input" and (block_id := payload.text(b, "block_id"))
-        ]
-        if inputs:
-            errors = {inputs[0]: text[:2000]}
+        block_id = payload.error_block_id(payload.field(body, "view"))
+        if block_id is not None:
+            errors = {block_id: text[:2000]}
             return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})
     return None
 

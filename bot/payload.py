@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SlashCommand", "field", "mapping", "odd_shape", "slash_command", "text"]
+__all__ = [
+    "SlashCommand",
+    "error_block_id",
+    "field",
+    "mapping",
+    "odd_shape",
+    "slash_command",
+    "text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,16 @@ def mapping(data: object, *path: str) -> dict[str, Any] | None:
     """The field when it is an object, else None."""
     value = field(data, *path)
     return value if isinstance(value, dict) else None
+
+
+def error_block_id(view: object) -> str | None:
+    """Where a modal shows an error from ``response_action: errors``: its first input block's
+    ``block_id`` (Slack accepts only input blocks there), or None when it has none."""
+    blocks = field(view, "blocks")
+    for block in blocks if isinstance(blocks, list) else []:
+        if text(block, "type") == "input" and (block_id := text(block, "block_id")):
+            return block_id
+    return None
 
 
 def odd_shape(body: object) -> str | None:

@@ -14,7 +14,7 @@ from bot.blocks.modals import FORM_VERBS, form_values, read_metadata
 from bot.conversation import RunnableCommand
 from bot.grammar import FormErrors, parse_form
 from bot.ids import BlockId, CallbackId
-from bot.payload import field, text
+from bot.payload import error_block_id, field, text
 from bot.recording import scene_of
 from bot.runtime import Runtime
 
@@ -30,8 +30,13 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         client: AsyncWebClient,
     ) -> None:
         metadata = read_metadata(text(view, "private_metadata"))
-        user = text(body, "user", "id")
-        if metadata is None or metadata.verb not in FORM_VERBS or user is None:
+        user, first_block = text(body, "user", "id"), error_block_id(view)
+        if (
+            metadata is None
+            or metadata.verb not in FORM_VERBS
+            or user is None
+            or first_block is None  # ours are all inputs: errors show under the first
+        ):
             await ack()  # not a form of ours: close it
             return
         channel, verb = metadata.channel_id, metadata.verb
@@ -46,7 +51,6 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         team = text(body, "team", "id")
         if runtime.recorder is not None:
             runtime.recorder.received(scene_of(command, user, channel, team), decision.reason)
-        first_block = text(_first(view), "block_id") or BlockId.CODE
         if not decision.allowed:
             refusal = runtime.access.refusal_text(decision, verb)
             await ack(response_action="errors", errors={first_block: refusal})
@@ -91,9 +95,3 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
     for callback in (CallbackId.APPROVE_FORM, CallbackId.REJECT_FORM):
         app.view(callback)(on_decision)
-
-
-def _first(view: object) -> object:
-    """The view's first block (its errors are shown under it), or None."""
-    blocks = field(view, "blocks")
-    return blocks[0] if isinstance(blocks, list) and blocks else None

@@ -167,6 +167,28 @@ async def test_before_ack_a_command_is_answered_in_the_ack_body(client: AsyncWeb
     assert respond.calls == []
 
 
+async def test_before_ack_a_forms_error_goes_under_its_first_input_block(
+    client: AsyncWebClient,
+) -> None:
+    # Like an approval modal: the question (a section) first; Slack keys errors by inputs only.
+    view = {
+        "type": "modal",
+        "blocks": [
+            {"type": "section", "block_id": "question", "text": {"type": "mrkdwn", "text": "?"}},
+            {"type": "input", "block_id": "note", "element": {"type": "plain_text_input"}},
+        ],
+    }
+    body = {"type": "view_submission", "user": {"id": USER}, "view": view}
+    error = raised(UsageError("That note is too long.", Verb.REDEEM))
+
+    response = await error_exit(error, body, bolt_context(client), client)
+
+    assert json.loads(response.body) == {
+        "response_action": "errors",
+        "errors": {"note": "That note is too long."},
+    }
+
+
 async def test_after_ack_the_answer_goes_through_respond(client: AsyncWebClient) -> None:
     respond = FakeRespond()
     context = bolt_context(client, respond)

@@ -36,6 +36,7 @@ from bot.capillary.identifiers import parse_customer
 from bot.capillary.models import OutcomeUnknown, Redeemability, Series
 from bot.commands import Check, Issue, Redeem, SeriesInfo, Verb
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.payload import error_block_id
 from bot.sandbox.slack.validation import check_message_blocks, check_view
 from bot.service import Checked, Failed, Known, SeriesFound, Unknown
 
@@ -278,6 +279,11 @@ class TestModals:
         assert reason.get("optional", False) is False
         assert reason["element"]["max_length"] == MAX_NOTE
         no_raw_customer(json.dumps(data, ensure_ascii=False))
+
+    def test_errors_show_under_the_input_not_the_question_above_it(self) -> None:
+        # The question (a section) comes first; Slack keys response_action errors by inputs.
+        assert error_block_id(modal(approve_modal(request()))) == BlockId.NOTE
+        assert error_block_id(modal(reject_modal(request()))) == BlockId.REASON
 
     @pytest.mark.parametrize("build", [approve_modal, reject_modal])
     def test_titles_fit_slack(self, build: Any) -> None:
