@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ from bot.recording import Recorder, Scene, scene_of
 from bot.service import CouponService, Outcome, Status
 from bot.storage.approvals import ApprovalStore, Duplicate, OverLimit
 
-__all__ = ["ApprovalFlow", "Refused", "plain"]
+__all__ = ["ApprovalFlow", "Refused"]
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +186,9 @@ class ApprovalFlow:
         blocked = may_decide(request, user, role, now)
         if blocked is Blocked.OWN_REQUEST or blocked is Blocked.NOT_APPROVER:
             self._decision_refused(request, user, blocked, approve=approve)
-            return plain(cards.blocked_text(blocked, request, self._access.policy.approvers()))
+            return cards.plain(
+                cards.blocked_text(blocked, request, self._access.policy.approvers())
+            )
         to = State.APPROVED if approve else State.REJECTED
         # One line, any customer number or email in it masked: it is shown and audited.
         kept = scrub(" ".join(note.split()))[: cards.MAX_NOTE] if note else None
@@ -440,9 +441,3 @@ async def _each(request: Request, doing: str, work: Awaitable[None]) -> None:
         await work
     except Exception:  # the stored state is right; only this request's Slack side is behind
         log.exception("%s approval request %s failed", doing, request.id)
-
-
-def plain(mrkdwn: str) -> str:
-    """A modal error is plain text: mentions and links shown as readable words."""
-    text = re.sub(r"<@([A-Z0-9]+)>", r"@\1", mrkdwn)
-    return re.sub(r"<[^|>]+\|([^>]+)>", r"\1", text)

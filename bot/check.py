@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import web_client
 from bot.capillary.client import auth_from_settings
 from bot.capillary.errors import CapillaryError
+from bot.errors import describe_error
 from bot.policy import PolicyError, load_policy
 from bot.server import capillary_client
 from bot.settings import (
@@ -161,7 +162,7 @@ async def slack_finding(slack: SlackSettings) -> Finding:
         reason = error.response.get("error") or f"HTTP {error.response.status_code}"
         return Finding("Slack", False, f"auth.test at {where} refused SLACK_BOT_TOKEN: {reason}.")
     except (TimeoutError, aiohttp.ClientError, OSError) as error:
-        return Finding("Slack", False, f"{where} can't be reached: {_describe(error)}.")
+        return Finding("Slack", False, f"{where} can't be reached: {describe_error(error)}.")
     return Finding(
         "Slack",
         True,
@@ -233,7 +234,3 @@ def _explain(error: CapillaryError) -> str:
         text += f"; X-Cap-Requestid {error.request_id}"
     hint = _CAPILLARY_HINTS.get(error.code)
     return f"{text}. {hint}" if hint else text
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

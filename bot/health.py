@@ -33,6 +33,7 @@ import aiosqlite
 
 from bot.capillary.breaker import BreakerSnapshot, BreakerState, CircuitBreaker
 from bot.capillary.client import CallRecord
+from bot.errors import describe_error
 from bot.storage import MEMORY
 
 __all__ = ["DatabaseProbe", "Health", "LastCall", "capillary_status", "package_version"]
@@ -77,13 +78,13 @@ class DatabaseProbe:
         except TimeoutError:
             return f"the bot's connection did not answer within {self._timeout:g} s"
         except Exception as error:  # closed, broken: whatever it is, it can't be used
-            return f"the bot's connection failed: {_describe(error)}"
+            return f"the bot's connection failed: {describe_error(error)}"
         if str(self._path) == MEMORY:
             return None
         try:
             await asyncio.to_thread(_probe_file, Path(self._path), self._timeout)
         except sqlite3.Error as error:
-            return f"the database file can't be written: {_describe(error)}"
+            return f"the database file can't be written: {describe_error(error)}"
         return None
 
 
@@ -96,10 +97,6 @@ def _probe_file(path: Path, timeout: float) -> None:
         connection.execute("ROLLBACK")
     finally:
         connection.close()
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 class Health:

@@ -9,24 +9,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
     DividerBlock,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     PlainTextInputElement,
     PlainTextObject,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from bot.approvals import Blocked, PreCheck, Request, State, Why
+from bot.blocks.blockkit import md, small
 from bot.blocks.format import chunks, day, escape, local_time, lower_first, mention, truncate
 from bot.blocks.messages import people
 from bot.blocks.results import (
@@ -67,6 +65,7 @@ __all__ = [
     "lost_race_text",
     "over_limit_text",
     "pending_message",
+    "plain",
     "precheck_of",
     "read_request_id",
     "reject_modal",
@@ -85,11 +84,6 @@ _VERB_NOUN = {Verb.ISSUE: "issue", Verb.REDEEM: "redeem"}
 # --- small pieces ------------------------------------------------------------------------
 
 
-def when(at: datetime) -> str:
-    """A time every reader sees in their own timezone (Slack's date token), UTC as fallback."""
-    return local_time(at)
-
-
 def quoted(text: str | None) -> str:
     """What a person typed, set off by a dash (`` — “…”``); see :func:`_in_quotes`."""
     said = _in_quotes(text)
@@ -102,14 +96,6 @@ def _in_quotes(text: str | None) -> str:
         return ""
     flat = " ".join(scrub(text).split())
     return f"“{escape(truncate(flat, 300))}”"
-
-
-def _md(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))
-
-
-def _small(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 2000))])
 
 
 def read_request_id(raw: object) -> str | None:
@@ -181,13 +167,12 @@ def _why(request: Request) -> str:
 def decision_line(request: Request) -> str | None:
     """Who decided and when (with their note), or that nobody did in time; None if open."""
     if request.state is State.EXPIRED:
-        return (
-            f"⌛ Expired {when(request.finished_at or request.expires_at)}: nobody decided in time."
-        )
+        at = local_time(request.finished_at or request.expires_at)
+        return f"⌛ Expired {at}: nobody decided in time."
     if request.decided_at is None or request.decided_by is None:
         return None
     verdict = "🚫 Rejected" if request.state is State.REJECTED else "✅ Approved"
-    by, at = mention(request.decided_by), when(request.decided_at)
+    by, at = mention(request.decided_by), local_time(request.decided_at)
     return f"{verdict} by {by} {at}{quoted(request.note)}"
 
 
@@ -199,10 +184,10 @@ def approval_card(request: Request, currency: str = "₹", approvers: str = "") 
     headline = f"*Approval needed* — {what}"  # kept once decided, as UX.md's card shows
     asked = f"Asked by {mention(request.requester)} · {_why(request)}"
     if request.state is State.PENDING:  # once decided or over, there is no deadline to meet
-        asked += f" · expires {when(request.expires_at)}"
+        asked += f" · expires {local_time(request.expires_at)}"
         if approvers:
             asked += f" · for {approvers}"
-    blocks: list[Block] = [_md(headline), _small(asked), _small(_precheck_line(request.precheck))]
+    blocks: list[Block] = [md(headline), small(asked), small(_precheck_line(request.precheck))]
     decided = decision_line(request)
     if decided is None and request.state is State.PENDING:
         blocks.append(
@@ -222,11 +207,11 @@ def approval_card(request: Request, currency: str = "₹", approvers: str = "") 
             )
         )
     if decided is not None:
-        blocks.append(_md(decided))
+        blocks.append(md(decided))
     progress = _progress(request)
     if progress:
-        blocks.append(_md(progress))
-    blocks.append(_small(f"Request {request.id}"))
+        blocks.append(md(progress))
+    blocks.append(small(f"Request {request.id}"))
     return SlackMessage(f"Approval needed: {what}", tuple(blocks))
 
 
@@ -290,9 +275,9 @@ def approve_modal(request: Request, currency: str = "₹") -> View:
         close=PlainTextObject(text="Cancel"),
         private_metadata=request.id,
         blocks=[
-            _md(_question(request, currency)),
-            _small(f"Asked by {mention(request.requester)} · request {request.id}"),
-            _small(_precheck_line(request.precheck)),
+            md(_question(request, currency)),
+            small(f"Asked by {mention(request.requester)} · request {request.id}"),
+            small(_precheck_line(request.precheck)),
             _note_input(
                 BlockId.NOTE, "Note", optional=True, placeholder="Why it's fine (optional)"
             ),
@@ -310,8 +295,8 @@ def reject_modal(request: Request, currency: str = "₹") -> View:
         close=PlainTextObject(text="Cancel"),
         private_metadata=request.id,
         blocks=[
-            _md(f"Reject: {describe(request.command, currency)}"),
-            _small(f"Asked by {mention(request.requester)} · request {request.id}"),
+            md(f"Reject: {describe(request.command, currency)}"),
+            small(f"Asked by {mention(request.requester)} · request {request.id}"),
             _note_input(
                 BlockId.REASON, "Reason", optional=False, placeholder="What the agent should know"
             ),
@@ -320,6 +305,13 @@ def reject_modal(request: Request, currency: str = "₹") -> View:
 
 
 # --- refusals and notices ----------------------------------------------------------------
+
+
+def plain(mrkdwn: str) -> str:
+    """A refusal shown as a modal's error, which is plain text: mentions and links as
+    readable words."""
+    text = re.sub(r"<@([A-Z0-9]+)>", r"@\1", mrkdwn)
+    return re.sub(r"<[^|>]+\|([^>]+)>", r"\1", text)
 
 
 def blocked_text(blocked: Blocked, request: Request, approvers: Sequence[str]) -> str:
@@ -337,7 +329,7 @@ def blocked_text(blocked: Blocked, request: Request, approvers: Sequence[str]) -
             )
         case Blocked.EXPIRED:
             return (
-                f"This request expired {when(request.expires_at)}. "
+                f"This request expired {local_time(request.expires_at)}. "
                 f"Ask {mention(request.requester)} to ask again if it is still needed."
             )
     return lost_race_text(request, plain=False)
@@ -350,7 +342,7 @@ def lost_race_text(request: Request, *, plain: bool) -> str:
         return (
             "This request has expired."
             if plain
-            else f"This request expired {when(request.expires_at)}."
+            else f"This request expired {local_time(request.expires_at)}."
         )
     if request.decided_at is None:
         return f"This request was already {verdict}."
@@ -358,13 +350,13 @@ def lost_race_text(request: Request, *, plain: bool) -> str:
         who = request.decided_by_name or "someone else"
         return f"Already {verdict} by {who} at {request.decided_at.strftime('%H:%M UTC')}."
     who = mention(request.decided_by) if request.decided_by else "someone else"
-    return f"Already {verdict} by {who} {when(request.decided_at)}."
+    return f"Already {verdict} by {who} {local_time(request.decided_at)}."
 
 
 def duplicate_text(first: Request) -> str:
     """The same request is live or just succeeded: refuse, and point at the first thread."""
     where = f"<{first.link}|this thread>" if first.link else "the first request's thread"
-    at = when(first.finished_at or first.created_at)
+    at = local_time(first.finished_at or first.created_at)
     if first.state is State.UNKNOWN:  # it may have happened: asking again may do it twice
         return (
             f"The same {first.verb.value} was just tried ({at}) and nobody knows yet whether it "
@@ -432,7 +424,7 @@ def _list_line(request: Request, currency: str) -> str:
     link = f" · <{request.link}|view thread>" if request.link else ""
     return (
         f"• {escape(describe(request.command, currency))} · asked by "
-        f"{mention(request.requester)} · expires {when(request.expires_at)}{link}"
+        f"{mention(request.requester)} · expires {local_time(request.expires_at)}{link}"
     )
 
 
@@ -440,13 +432,13 @@ def pending_message(requests: Sequence[Request], currency: str = "₹") -> Slack
     """``/coupon pending``: open requests in this channel, longest waiting first."""
     if not requests:
         text = "No requests are waiting for approval in this channel."
-        return SlackMessage(text, (_md(text),))
+        return SlackMessage(text, (md(text),))
     count = len(requests)
     head = f"*{count} request{'s' if count != 1 else ''} waiting for approval*"
     shown = [_list_line(r, currency) for r in requests[:_LISTED]]
-    blocks: list[Block] = [_md(head), *(_md(chunk) for chunk in chunks(shown))]
+    blocks: list[Block] = [md(head), *(md(chunk) for chunk in chunks(shown))]
     if count > _LISTED:
-        blocks.append(_small(f"…and {count - _LISTED} more, newer than these."))
+        blocks.append(small(f"…and {count - _LISTED} more, newer than these."))
     return SlackMessage(f"{count} waiting for approval", tuple(blocks))
 
 
@@ -455,7 +447,7 @@ _LISTED = 30  # requests listed by /coupon pending (Slack allows 50 blocks in a 
 
 def _decided_line(request: Request, currency: str) -> str:
     verdict = "Rejected" if request.state is State.REJECTED else "Approved"
-    at = when(request.decided_at) if request.decided_at else ""
+    at = local_time(request.decided_at) if request.decided_at else ""
     link = f" · <{request.link}|view thread>" if request.link else ""
     outcome = f" · {request.result}" if request.result else ""
     return f"• {verdict} {at}: {escape(describe(request.command, currency))}{outcome}{link}"
@@ -467,7 +459,7 @@ def _own_line(request: Request, currency: str) -> str:
 
 
 def _section(title: str, lines: Sequence[str], empty: str) -> list[Block]:
-    return [_md(f"*{title}*"), _md("\n".join(lines)) if lines else _small(empty)]
+    return [md(f"*{title}*"), md("\n".join(lines)) if lines else small(empty)]
 
 
 def home_view(
@@ -482,14 +474,14 @@ def home_view(
     for everyone, their own latest requests."""
     blocks: list[Block] = [HeaderBlock(text="Coupon approvals")]
     if may_approve:
-        blocks.append(_md(f"*Waiting for you* ({len(waiting)})"))
+        blocks.append(md(f"*Waiting for you* ({len(waiting)})"))
         if not waiting:
-            blocks.append(_small("Nothing is waiting for approval."))
+            blocks.append(small("Nothing is waiting for approval."))
         for request in waiting[:20]:
-            blocks.append(_md(_list_line(request, currency)))
-            blocks.append(_small(_precheck_line(request.precheck)))
+            blocks.append(md(_list_line(request, currency)))
+            blocks.append(small(_precheck_line(request.precheck)))
         if len(waiting) > 20:
-            blocks.append(_small(f"…and {len(waiting) - 20} more, newer than these."))
+            blocks.append(small(f"…and {len(waiting) - 20} more, newer than these."))
         blocks.append(DividerBlock())
         decisions = [_decided_line(r, currency) for r in decided]
         blocks += _section(
@@ -500,5 +492,5 @@ def home_view(
     blocks += _section(
         "Your recent requests", requests, "You haven't asked for any issue or redeem yet."
     )
-    blocks.append(_small("Approve or reject from the request's thread (its card has the buttons)."))
+    blocks.append(small("Approve or reject from the request's thread (its card has the buttons)."))
     return View(type="home", blocks=blocks[:100])

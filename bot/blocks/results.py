@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.blocks.blockkit import md, small
 from bot.blocks.format import (
     day,
     discount,
@@ -96,14 +97,6 @@ class SlackMessage:
         return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
 
 
-def _md(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))
-
-
-def _small(*lines: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(line, 2000)) for line in lines])
-
-
 def describe(command: Command, currency: str = "₹") -> str:
     """One line naming a command: ``redeem GOOD200 for ••••3210 · bill B-1182 ₹1,450``."""
     match command:
@@ -170,7 +163,7 @@ def parent_message(
 ) -> SlackMessage:
     """The channel line every command gets: who, what, masked customer, status emoji."""
     line = f"🎟️ {mention(actor_id)} · {describe(command, currency)} · {STATUS_EMOJI[status]}"
-    return SlackMessage(text=line, blocks=(_md(line),))
+    return SlackMessage(text=line, blocks=(md(line),))
 
 
 def result_message(outcome: Outcome, currency: str = "₹") -> SlackMessage:
@@ -184,7 +177,7 @@ def result_message(outcome: Outcome, currency: str = "₹") -> SlackMessage:
             return _checked(outcome, currency)
         case Resent(command=command):
             text = f"📨 {command.code} was sent to {command.customer.masked()} again."
-            return SlackMessage(text, (_md(text), _request(None, outcome.result.request_id)))
+            return SlackMessage(text, (md(text), _request(None, outcome.result.request_id)))
         case Issued():
             return _issued(outcome, currency)
         case Redeemed():
@@ -213,7 +206,7 @@ def _request(
         parts.append(f"request id {short_id(request_id)}")
     if said:
         parts.append(f"Capillary said “{escape(truncate(scrub(said), 200))}”")
-    return _small(" · ".join(parts) or without)
+    return small(" · ".join(parts) or without)
 
 
 def _coupon_value(coupon: CouponDetails, currency: str) -> str:
@@ -265,18 +258,18 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
         )
     hidden = len(outcome.coupons) - _MAX_COUPONS_SHOWN
     if hidden > 0:
-        blocks.append(_small(f"…and {hidden} more. Look them up in smaller groups to see all."))
+        blocks.append(small(f"…and {hidden} more. Look them up in smaller groups to see all."))
     if outcome.missing:
         lines = "\n".join(_missing_line(m) for m in outcome.missing[:_MAX_COUPONS_SHOWN])
         unlisted = len(outcome.missing) - _MAX_COUPONS_SHOWN
         if unlisted > 0:
             lines += f"\n…and {unlisted} more not found."
-        blocks.append(_md(f"Not found for this lookup:\n{lines}"))
+        blocks.append(md(f"Not found for this lookup:\n{lines}"))
         if not outcome.coupons:  # nothing to show at all: say what to do about it
-            blocks.append(_md(f"*Next step:* {escape(outcome.missing[0].explanation.next_step)}"))
+            blocks.append(md(f"*Next step:* {escape(outcome.missing[0].explanation.next_step)}"))
     elif not outcome.coupons:  # Capillary answered with no items at all
         recheck = explain_lookup_miss(None).next_step  # as for a code Capillary didn't know
-        blocks.append(_md(f"Capillary returned nothing for this lookup.\n*Next step:* {recheck}"))
+        blocks.append(md(f"Capillary returned nothing for this lookup.\n*Next step:* {recheck}"))
     blocks.append(_request(None, outcome.request_id))
     found = ", ".join(c.code for c in outcome.coupons[:5]) or "no coupons"
     return SlackMessage(f"Coupon details: {found}", tuple(blocks))
@@ -314,7 +307,7 @@ def _checked(outcome: Checked, currency: str) -> SlackMessage:
         left = redemptions_left(result)
         value = f" · {check_value(result, currency)}" if result.coupon_value else ""
         text = f"✅ {command.code} can be redeemed by {who} · {left}{value}"
-        return SlackMessage(text, (_md(text), _request("700", result.request_id)))
+        return SlackMessage(text, (md(text), _request("700", result.request_id)))
     reason = result.reason
     return _explained(f"{command.code} can't be redeemed by {who}", reason, result.request_id)
 
@@ -343,7 +336,7 @@ def _issued(outcome: Issued, currency: str) -> SlackMessage:
         f"✅ Issued *{coupon.code}* to {command.customer.masked()} · series {command.series_id}"
         f" · {value} · valid till {day(coupon.valid_till)}"
     )
-    return SlackMessage(text, (_md(text), _request("700", coupon.request_id)))
+    return SlackMessage(text, (md(text), _request("700", coupon.request_id)))
 
 
 def _redeemed(outcome: Redeemed, currency: str) -> SlackMessage:
@@ -354,7 +347,7 @@ def _redeemed(outcome: Redeemed, currency: str) -> SlackMessage:
         f"✅ {command.code} redeemed for {command.customer.masked()}"
         f" · redemption id {redemption.redemption_id or '—'}{worth}{bill}"
     )
-    return SlackMessage(text, (_md(text), _request("700", redemption.request_id)))
+    return SlackMessage(text, (md(text), _request("700", redemption.request_id)))
 
 
 def _redemption_value(outcome: Redeemed, currency: str) -> str:
@@ -412,7 +405,7 @@ def _explained(
     headline: str, explanation: Explanation | None, request_id: str | None
 ) -> SlackMessage:
     if explanation is None:
-        return SlackMessage(f"❌ {headline}.", (_md(f"❌ {headline}."), _request(None, request_id)))
+        return SlackMessage(f"❌ {headline}.", (md(f"❌ {headline}."), _request(None, request_id)))
     return _with_next_step(
         f"❌ {headline}: {lower_first(explanation.sentence)}", explanation, request_id
     )
@@ -425,8 +418,8 @@ def _with_next_step(
     code = explanation.code if from_capillary else None
     said = explanation.capillary_message if from_capillary else None
     blocks = (
-        _md(escape(headline)),
-        _md(f"*Next step:* {escape(explanation.next_step)}"),
+        md(escape(headline)),
+        md(f"*Next step:* {escape(explanation.next_step)}"),
         _request(code, request_id, said),
     )
     return SlackMessage(headline, blocks)
@@ -447,7 +440,7 @@ def _unknown(outcome: Unknown) -> SlackMessage:
             "so we don't know yet whether it went through."
         )
     small_print = _request(None, unknown.request_id, without=_NO_ANSWER)
-    blocks = (_md(first), _md(_what_is_known(outcome, subject)), small_print)
+    blocks = (md(first), md(_what_is_known(outcome, subject)), small_print)
     return SlackMessage(first, blocks)
 
 

@@ -24,6 +24,7 @@ from bot.blocks.approvals import (
     lost_race_text,
     over_limit_text,
     pending_message,
+    plain,
     precheck_of,
     read_request_id,
     reject_modal,
@@ -583,3 +584,9 @@ def test_a_lost_answer_on_the_card_says_what_checking_showed(known: Known, headl
     redeem = Redeem("GOOD100", parse_customer("+919876543210"))
     lost = Unknown(redeem, OutcomeUnknown("coupon/redeem", "server error"), known)
     assert result_line(lost).startswith(headline)
+
+
+def test_a_refusal_in_a_modal_is_plain_text_mentions_and_links_readable() -> None:
+    said = f"Ask <@{LEAD}> in <{LINK}|this thread>; <@{LEAD}> knows."
+    assert plain(said) == f"Ask @{LEAD} in this thread; @{LEAD} knows."
+    assert "<" not in plain(duplicate_text(request(state=State.DONE, link=LINK)))
