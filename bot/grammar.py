@@ -91,9 +91,10 @@ class FormErrors(ValueError):
 
 _CODE_SEPARATORS = re.compile(r"[\s,]+")
 # A comma only groups digits as Indian or Western numbers do (1,450 · 1,45,000 · 1,450,000):
-# "14,50" is a decimal comma, and reading it as ₹1,450 would put a bill 100 times too big.
+# "14,50" is a decimal comma, and reading it as ₹1,450 would put a bill 100 times too big;
+# so is "0,500" (no grouped number starts with 0).
 _AMOUNT = re.compile(
-    r"(?:(?:₹|rs\.?|inr)\s*)?((?:[0-9]{1,3}(?:,[0-9]{2,3})*,[0-9]{3}|[0-9]+)(?:\.[0-9]{1,2})?)",
+    r"(?:(?:₹|rs\.?|inr)\s*)?((?:[1-9][0-9]{0,2}(?:,[0-9]{2,3})*,[0-9]{3}|[0-9]+)(?:\.[0-9]{1,2})?)",
     re.IGNORECASE,
 )
 _MAX_AMOUNT = Decimal(10_000_000)

@@ -543,3 +543,10 @@ def test_form_errors_is_a_value_error_naming_the_fields() -> None:
     error = FormErrors({"code": "No."})
     assert isinstance(error, ValueError)
     assert str(error) == "code: No."
+
+
+@pytest.mark.parametrize("amount", ["0,500", "00,450", "0,45,000"])
+def test_a_comma_after_a_leading_zero_is_no_digit_grouping(amount: str) -> None:
+    # "0,500" is a decimal comma (₹0.50), never a grouped ₹500: no number is written "0,…".
+    with pytest.raises(UsageError, match="must be a bill amount"):
+        parse_command(f"redeem GOOD200 +919876543210 amount={amount}")
