@@ -25,7 +25,7 @@ from bot.blocks.results import result_message
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
 from bot.capillary.identifiers import parse_customer
-from bot.commands import Issue, Redeem
+from bot.commands import Issue, Redeem, Resend
 from bot.service import CouponService, Known, Unknown
 
 RIYA = parse_customer("+919876543210")
@@ -83,3 +83,18 @@ async def test_an_issue_answered_with_unknown_error_407_is_unknown_not_failed() 
     assert isinstance(outcome, Unknown) and outcome.known is Known.CANNOT_TELL
     shown = result_message(outcome).text
     assert "didn't work" not in shown and "code 407" in shown  # the code, for escalation
+
+
+async def test_a_resend_answered_with_an_unknown_code_does_not_say_no_answer_came() -> None:
+    # Review of e2504f9 (issue and redeem only, by its message): is_ambiguous also decides
+    # a resend's "maybe sent", so a resend answered 687 now read "Capillary's answer never
+    # came", though the answer did come, with a code the bot can't read.
+    queued = {"success": "false", "code": 687, "message": "Points activities queued"}
+    body = envelope(FAILED, coupons={"coupon": {"code": "GOOD100", "item_status": queued}})
+    client = CapillaryClient(
+        "https://eu.api.example", BasicAuth("u", SecretStr("p")), transport=answering((200, body))
+    )
+    async with client:
+        outcome = await CouponService(client).run(Resend("GOOD100", RIYA))
+    shown = json.dumps(result_message(outcome).as_kwargs(), ensure_ascii=False)
+    assert "never came" not in shown and "687" in shown

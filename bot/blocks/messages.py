@@ -83,7 +83,7 @@ VERB_TITLES = {
 }
 
 BUSY_CAPILLARY = "Capillary isn't answering right now. Nothing was changed."
-MAYBE_RESENT = "Capillary's answer never came, so the coupon may or may not have been sent again."
+MAYBE_RESENT = "Capillary gave no clear answer, so the coupon may or may not have been sent again."
 ASK_BEFORE_RESENDING = "Ask the customer whether it arrived before resending it."
 NOT_IN_CHANNEL = (
     "I'm not a member of this channel, so I can't post the answer here. "
