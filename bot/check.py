@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import web_client
 from bot.capillary.client import auth_from_settings
 from bot.capillary.errors import CapillaryError
-from bot.errors import describe_error
+from bot.logs import describe_error
 from bot.policy import PolicyError, load_policy
 from bot.server import capillary_client
 from bot.settings import (

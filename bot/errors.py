@@ -24,7 +24,7 @@ from bot.capillary.identifiers import InvalidInputError
 from bot.commands import UsageError
 from bot.logs import correlation_id, new_correlation_id
 
-__all__ = ["describe_error", "error_exit", "explain"]
+__all__ = ["error_exit", "explain"]
 
 log = logging.getLogger("coupon_bot.errors")
 
@@ -48,12 +48,6 @@ def explain(error: Exception) -> str | None:
     if isinstance(error, SlackApiError):
         return _SLACK_ERRORS.get(str(error.response.get("error")))
     return None
-
-
-def describe_error(error: BaseException) -> str:
-    """An exception in one line for a diagnosis (``coupon-bot check``, ``/healthz``): its type,
-    and its message when it has one."""
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 async def error_exit(

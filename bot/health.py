@@ -33,7 +33,7 @@ import aiosqlite
 
 from bot.capillary.breaker import BreakerSnapshot, BreakerState, CircuitBreaker
 from bot.capillary.client import CallRecord
-from bot.errors import describe_error
+from bot.logs import describe_error
 from bot.storage import MEMORY
 
 __all__ = ["DatabaseProbe", "Health", "LastCall", "capillary_status", "package_version"]

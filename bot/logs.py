@@ -33,6 +33,7 @@ __all__ = [
     "configure_logging",
     "correlation_id",
     "current_request",
+    "describe_error",
     "new_correlation_id",
     "request_context",
 ]
@@ -161,3 +162,9 @@ def configure_logging(
     for name, floor in LIBRARY_FLOORS.items():
         logging.getLogger(name).setLevel(max(level, floor))
     return handler
+
+
+def describe_error(error: BaseException) -> str:
+    """An exception in one line for a diagnosis (``coupon-bot check``, ``/healthz``): its type,
+    and its message when it has one."""
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -18,7 +18,7 @@ from bot.capillary.catalogue import TransportFailure
 from bot.capillary.errors import CapillaryItemError, CapillaryTransportError
 from bot.capillary.identifiers import InvalidInputError, parse_customer
 from bot.commands import UsageError, Verb
-from bot.errors import describe_error, error_exit, explain
+from bot.errors import error_exit, explain
 from bot.sandbox.slack import RunningEmulator, running_slack_emulator
 
 USER = "U03AGENT"
@@ -147,19 +147,6 @@ async def test_explain_other_slack_errors_are_unexpected(client: AsyncWebClient)
 )
 def test_explain_unexpected_error_is_none(error: Exception) -> None:
     assert explain(error) is None
-
-
-@pytest.mark.parametrize(
-    ("error", "line"),
-    [
-        (TimeoutError(), "TimeoutError"),
-        (ConnectionRefusedError(111, "refused"), "ConnectionRefusedError: [Errno 111] refused"),
-    ],
-)
-def test_describe_error_names_the_type_and_the_message_when_there_is_one(
-    error: Exception, line: str
-) -> None:
-    assert describe_error(error) == line
 
 
 # ---- error_exit ---------------------------------------------------------------------------

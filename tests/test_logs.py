@@ -22,6 +22,7 @@ from bot.logs import (
     configure_logging,
     correlation_id,
     current_request,
+    describe_error,
     request_context,
 )
 from bot.sandbox.slack import RunningEmulator, running_slack_emulator
@@ -166,3 +167,16 @@ async def test_the_error_exit_quotes_the_requests_id(emulator: RunningEmulator) 
     (entry,) = [json.loads(line) for line in lines(stream)]
     assert entry["correlation_id"] == "feed0042"
     assert "[feed0042]" in entry["message"]
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (TimeoutError(), "TimeoutError"),
+        (ConnectionRefusedError(111, "refused"), "ConnectionRefusedError: [Errno 111] refused"),
+    ],
+)
+def test_describe_error_names_the_type_and_the_message_when_there_is_one(
+    error: Exception, line: str
+) -> None:
+    assert describe_error(error) == line
