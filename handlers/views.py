@@ -52,7 +52,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         if runtime.recorder is not None:
             runtime.recorder.received(scene_of(command, user, channel, team), decision.reason)
         if not decision.allowed:
-            refusal = runtime.access.refusal_text(decision, verb)
+            refusal = plain(runtime.access.refusal_text(decision, verb))
             await ack(response_action="errors", errors={first_block: refusal})
             return
         work = await runtime.begin(user, channel, command, team)

@@ -308,10 +308,11 @@ def reject_modal(request: Request, currency: str = "₹") -> View:
 
 
 def plain(mrkdwn: str) -> str:
-    """A refusal shown as a modal's error, which is plain text: mentions and links as
-    readable words."""
-    text = re.sub(r"<@([A-Z0-9]+)>", r"@\1", mrkdwn)
-    return re.sub(r"<[^|>]+\|([^>]+)>", r"\1", text)
+    """A refusal shown as a modal's error, which is plain text: mentions, channels and links
+    as readable words, escaped characters as themselves."""
+    text = re.sub(r"<([@#])([A-Z0-9]+)>", r"\1\2", mrkdwn)
+    text = re.sub(r"<[^|>]+\|([^>]+)>", r"\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def blocked_text(blocked: Blocked, request: Request, approvers: Sequence[str]) -> str:

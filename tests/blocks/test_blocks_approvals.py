@@ -31,6 +31,7 @@ from bot.blocks.approvals import (
     rejected_notice,
     result_line,
 )
+from bot.blocks.messages import refusal
 from bot.blocks.results import SlackMessage
 from bot.capillary.catalogue import TransportFailure, explain_item, explain_transport
 from bot.capillary.identifiers import parse_customer
@@ -38,6 +39,7 @@ from bot.capillary.models import OutcomeUnknown, Redeemability, Series
 from bot.commands import Check, Issue, Redeem, SeriesInfo, Verb
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.payload import error_block_id
+from bot.policy import RefusalReason
 from bot.sandbox.slack.validation import check_message_blocks, check_view
 from bot.service import Checked, Failed, Known, SeriesFound, Unknown
 
@@ -590,3 +592,16 @@ def test_a_refusal_in_a_modal_is_plain_text_mentions_and_links_readable() -> Non
     said = f"Ask <@{LEAD}> in <{LINK}|this thread>; <@{LEAD}> knows."
     assert plain(said) == f"Ask @{LEAD} in this thread; @{LEAD} knows."
     assert "<" not in plain(duplicate_text(request(state=State.DONE, link=LINK)))
+
+
+@pytest.mark.parametrize("reason", list(RefusalReason))
+def test_a_permission_refusal_in_a_modal_reads_as_plain_text(reason: RefusalReason) -> None:
+    # The verb form shows a refusal as a field error: channels, mentions and escapes as words.
+    said = refusal(reason, Verb.REDEEM, "agent", ["U01ADMIN"], True, ["C01SUPPORT"])
+    shown = plain(said)
+    assert "<" not in shown.replace("<code>", "") and "&lt;" not in shown and "&amp;" not in shown
+    assert "@U01ADMIN" in shown or reason is RefusalReason.NO_POLICY
+    if reason is RefusalReason.CHANNEL_NOT_ALLOWED:
+        assert "#C01SUPPORT" in shown
+    if reason is RefusalReason.ROLE_TOO_LOW:
+        assert "`/coupon get <code>`" in shown
