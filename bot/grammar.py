@@ -292,10 +292,31 @@ def _option(verb: Verb, key: str) -> BlockId:
     raise UsageError(f"`{verb}` options are {names}; {shown} isn't one.", verb)
 
 
+_CURRENCY_ALONE = re.compile(r"(?:₹|rs\.?|inr)?", re.IGNORECASE)
+
+
+def _join_spaced_amounts(args: list[str]) -> list[str]:
+    """``amount=Rs 1450``, ``amount=₹ 1,450``, ``amount= 1450`` → one word, as meant."""
+    joined: list[str] = []
+    for word in args:
+        previous = _OPTION.fullmatch(joined[-1]) if joined else None
+        spaced = (
+            previous is not None
+            and previous[1].lower() == BlockId.AMOUNT.value
+            and _CURRENCY_ALONE.fullmatch(previous[2]) is not None
+            and word[:1].isdigit()
+        )
+        if spaced:
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
+
+
 def _split_options(verb: Verb, args: list[str]) -> tuple[list[str], dict[BlockId, str]]:
     positionals: list[str] = []
     options: dict[BlockId, str] = {}
-    for word in args:
+    for word in _join_spaced_amounts(args):
         match = _OPTION.fullmatch(word)
         if match is None:
             positionals.append(word)

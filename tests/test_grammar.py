@@ -133,6 +133,28 @@ def test_amounts(amount: str, value: str) -> None:
     assert command.bill_amount == Decimal(value)
 
 
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("amount=Rs 1450", "1450"),
+        ("amount=₹ 1,450", "1450"),
+        ("amount=INR 1,45,000.50", "145000.50"),
+        ("amount= 1450", "1450"),
+    ],
+)
+def test_an_amount_typed_with_a_space_after_its_currency_is_one_amount(
+    typed: str, value: str
+) -> None:
+    command = parse_command(f"redeem GOOD200 +919876543210 {typed} txn=B-1")
+    assert isinstance(command, Redeem)
+    assert command.bill_amount == Decimal(value) and command.bill_number == "B-1"
+
+
+def test_a_word_after_a_bare_currency_that_is_no_number_is_not_taken_as_the_amount() -> None:
+    with pytest.raises(UsageError, match="“B-1” is one too many"):
+        parse_command("redeem GOOD200 +919876543210 amount=Rs B-1")
+
+
 # --- missing arguments open the verb's form -------------------------------------------------------
 
 
