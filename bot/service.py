@@ -8,6 +8,7 @@ unknown is checked again at once (``get`` / ``isredeemable``) and reported as
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +49,9 @@ __all__ = [
     "Unknown",
     "is_transient",
 ]
+
+#: How long after a lost redeem's first "not redeemed" the coupon is looked up again.
+RECHECK_AFTER_SECONDS = 3.0
 
 NOT_ISSUED_TO_CUSTOMER = 703
 
@@ -179,10 +183,15 @@ class CouponService:
     """Runs commands against Capillary. Handlers call :meth:`run` and render its outcome."""
 
     def __init__(
-        self, capillary: CouponApi, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        capillary: CouponApi,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        recheck_after_seconds: float = RECHECK_AFTER_SECONDS,
     ):
         self._capillary = capillary
         self._now = now
+        self._recheck_after = recheck_after_seconds
 
     async def run(self, command: Get | SeriesInfo | Check | Resend | Issue | Redeem) -> Outcome:
         """Carry out one command. Capillary's refusals and failures come back as outcomes."""
@@ -262,7 +271,16 @@ class CouponService:
         return Redeemed(command, result)
 
     async def _reconcile_redeem(self, command: Redeem, unknown: OutcomeUnknown) -> Unknown:
-        """Ask ``coupon/get`` whether the coupon now shows our redemption."""
+        """Ask ``coupon/get`` whether the coupon now shows our redemption. "Not redeemed" is
+        asked again after ``recheck_after_seconds`` before it counts: it tells the agent to
+        try again, and a redeem that outlived our timeout may still be in Capillary's hands."""
+        found = await self._redemption_now(command, unknown)
+        if found.known is Known.DID_NOT_HAPPEN and self._recheck_after > 0:
+            await asyncio.sleep(self._recheck_after)
+            found = await self._redemption_now(command, unknown)
+        return found
+
+    async def _redemption_now(self, command: Redeem, unknown: OutcomeUnknown) -> Unknown:
         try:
             lookup = await self._capillary.get(command.code)
         except CapillaryError:

@@ -137,7 +137,7 @@ def capillary() -> FakeCapillary:
 
 @pytest.fixture
 def service(capillary: FakeCapillary) -> CouponService:
-    return CouponService(capillary, now=lambda: NOW)
+    return CouponService(capillary, now=lambda: NOW, recheck_after_seconds=0)
 
 
 def coupon(code: str = "GOOD200", **extra: Any) -> CouponDetails:
@@ -498,6 +498,34 @@ async def test_lost_redeem_of_a_coupon_still_unredeemed_did_not_happen(
     assert outcome.known is Known.DID_NOT_HAPPEN
     assert outcome.status is Status.FAILED  # known not done: ❌, and no duplicate of it
     assert outcome.coupon == still_open
+
+
+async def test_a_lost_redeem_still_unredeemed_is_looked_up_again_before_it_counts(
+    capillary: FakeCapillary,
+) -> None:
+    # "Not redeemed" tells the agent to try again: a redeem that outlived the timeout may
+    # still be in Capillary's hands, so it is asked once more, a moment later.
+    service = CouponService(capillary, now=lambda: NOW, recheck_after_seconds=0.01)
+    capillary.redeems.append(unknown())
+    capillary.gets.extend([lookup(coupon("GOOD200")), lookup(redeemed_coupon("B-1182", NOW))])
+
+    outcome = await service.run(Redeem("GOOD200", MOBILE, "B-1182"))
+
+    assert isinstance(outcome, Unknown) and outcome.known is Known.HAPPENED
+    assert [call.method for call in capillary.calls] == ["redeem", "get", "get"]
+
+
+async def test_a_lost_redeem_unredeemed_both_times_did_not_happen(
+    capillary: FakeCapillary,
+) -> None:
+    service = CouponService(capillary, now=lambda: NOW, recheck_after_seconds=0.01)
+    capillary.redeems.append(unknown())
+    capillary.gets.extend([lookup(coupon("GOOD200")), lookup(coupon("GOOD200"))])
+
+    outcome = await service.run(Redeem("GOOD200", MOBILE, "B-1182"))
+
+    assert isinstance(outcome, Unknown) and outcome.known is Known.DID_NOT_HAPPEN
+    assert [call.method for call in capillary.calls] == ["redeem", "get", "get"]
 
 
 async def test_lost_redeem_showing_our_bill_happened(

@@ -52,4 +52,4 @@ async def test_a_redeem_answered_with_a_code_the_bot_does_not_know_is_checked(
     assert "didn't work" not in thread
     assert "checking shows it did not go through" in thread
     assert stack.capillary_calls("/v1.1/coupon/redeem") == 1
-    assert stack.capillary_calls("/v1.1/coupon/get") == 1
+    assert stack.capillary_calls("/v1.1/coupon/get") == 2  # "not redeemed" is asked twice
