@@ -118,7 +118,10 @@ def parse_customer(text: str) -> CustomerId:
         )
     for prefix, kind in _PREFIXES.items():
         if token.lower().startswith(prefix):
-            return CustomerId(kind, token[len(prefix) :].strip())
+            value = token[len(prefix) :].strip()
+            if kind is CustomerKind.ID and value.isascii() and value.isdigit():
+                value = value.lstrip("0") or "0"  # a number: 0098662653 is 98662653
+            return CustomerId(kind, value)
     if "@" in token:
         return CustomerId(CustomerKind.EMAIL, token.lower())
     digits = token.removeprefix("+").replace("-", "").replace(" ", "")

@@ -27,6 +27,8 @@ from bot.capillary.identifiers import (
         ("ext:CUST-9", CustomerKind.EXTERNAL_ID, "CUST-9"),
         ("EXT:abc", CustomerKind.EXTERNAL_ID, "abc"),
         ("id:98662653", CustomerKind.ID, "98662653"),
+        # One customer, however many zeros lead: else the duplicate rule saw two.
+        ("id:0098662653", CustomerKind.ID, "98662653"),
         ("card:4000-1234", CustomerKind.CARD_NUMBER, "4000-1234"),
     ],
 )
@@ -45,6 +47,7 @@ def test_parse_customer(text: str, kind: CustomerKind, value: str) -> None:
         ("a@b", "doesn't look complete"),
         ("id:abc", "positive number"),
         ("id:0", "positive number"),
+        ("id:000", "positive number"),
         ("ext:", "external id or card number"),
         ("ext:has space", "external id or card number"),
         ("card:" + "9" * 65, "external id or card number"),
