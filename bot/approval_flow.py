@@ -23,6 +23,7 @@ from bot.access import Access
 from bot.approvals import Blocked, Request, State, may_decide, new_request_id, why_approval
 from bot.audit import AuditEventKind
 from bot.blocks import approvals as cards
+from bot.blocks.format import plain
 from bot.blocks.messages import ParentStatus
 from bot.blocks.results import SlackMessage, result_message, status_key
 from bot.capillary.envelope import Endpoint
@@ -186,9 +187,7 @@ class ApprovalFlow:
         blocked = may_decide(request, user, role, now)
         if blocked is Blocked.OWN_REQUEST or blocked is Blocked.NOT_APPROVER:
             self._decision_refused(request, user, blocked, approve=approve)
-            return cards.plain(
-                cards.blocked_text(blocked, request, self._access.policy.approvers())
-            )
+            return plain(cards.blocked_text(blocked, request, self._access.policy.approvers()))
         to = State.APPROVED if approve else State.REJECTED
         # One line, any customer number or email in it masked: it is shown and audited.
         kept = scrub(" ".join(note.split()))[: cards.MAX_NOTE] if note else None

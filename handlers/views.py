@@ -9,7 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approval_flow import Refused
-from bot.blocks.approvals import NEED_REASON, plain, read_request_id
+from bot.blocks.approvals import NEED_REASON, read_request_id
+from bot.blocks.format import plain
 from bot.blocks.modals import FORM_VERBS, form_values, read_metadata
 from bot.conversation import RunnableCommand
 from bot.grammar import FormErrors, parse_form

@@ -65,7 +65,6 @@ __all__ = [
     "lost_race_text",
     "over_limit_text",
     "pending_message",
-    "plain",
     "precheck_of",
     "read_request_id",
     "reject_modal",
@@ -305,14 +304,6 @@ def reject_modal(request: Request, currency: str = "₹") -> View:
 
 
 # --- refusals and notices ----------------------------------------------------------------
-
-
-def plain(mrkdwn: str) -> str:
-    """A refusal shown as a modal's error, which is plain text: mentions, channels and links
-    as readable words, escaped characters as themselves."""
-    text = re.sub(r"<([@#])([A-Z0-9]+)>", r"\1\2", mrkdwn)
-    text = re.sub(r"<[^|>]+\|([^>]+)>", r"\1", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def blocked_text(blocked: Blocked, request: Request, approvers: Sequence[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ __all__ = [
     "mention",
     "moment",
     "money",
+    "plain",
     "short_id",
     "truncate",
 ]
@@ -75,6 +77,14 @@ def local_time(at: datetime, shown: str = "{date_short_pretty} at {time}") -> st
 def escape(text: str) -> str:
     """Slack mrkdwn control characters as entities: ``<code>`` shows as <code>, not a link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(mrkdwn: str) -> str:
+    """A refusal shown as a modal's error, which is plain text: mentions, channels and links
+    as readable words, escaped characters as themselves."""
+    text = re.sub(r"<([@#])([A-Z0-9]+)>", r"\1\2", mrkdwn)
+    text = re.sub(r"<[^|>]+\|([^>]+)>", r"\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def mention(user_id: str) -> str:

@@ -24,13 +24,13 @@ from bot.blocks.approvals import (
     lost_race_text,
     over_limit_text,
     pending_message,
-    plain,
     precheck_of,
     read_request_id,
     reject_modal,
     rejected_notice,
     result_line,
 )
+from bot.blocks.format import plain
 from bot.blocks.messages import refusal
 from bot.blocks.results import SlackMessage
 from bot.capillary.catalogue import TransportFailure, explain_item, explain_transport
