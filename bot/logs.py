@@ -8,12 +8,15 @@ unexpected error, so a user quoting it finds every line of their command.
 Libraries that log URLs, bodies or SQL parameters (Capillary URLs carry customer
 identifiers in their query strings; the audit log's inserts carry them as parameters) are
 held above the levels where they do, whatever the level asked for (:data:`LIBRARY_FLOORS`).
+Slack credentials a library puts in an error line (the ticket of a Socket Mode URL, whose
+failed handshake slack_sdk logs at ERROR; a token) are cut out of every line (:func:`redact`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Iterator, Mapping
@@ -30,11 +33,13 @@ __all__ = [
     "JsonFormatter",
     "LibraryFloors",
     "RequestContext",
+    "TextFormatter",
     "configure_logging",
     "correlation_id",
     "current_request",
     "describe_error",
     "new_correlation_id",
+    "redact",
     "request_context",
 ]
 
@@ -55,6 +60,10 @@ LIBRARY_FLOORS: Mapping[str, int] = {
     "slack_bolt.RequestVerification": logging.WARNING,
     "aiohttp": logging.INFO,
 }
+# A Socket Mode URL's single-use ticket (``wss://…/link/?ticket=…&app_id=…``), and Slack
+# tokens: bot, user, app-level, refresh and configuration (``xoxb-``, ``xoxp-``, ``xapp-``, …).
+_CREDENTIALS = re.compile(r"(?<=ticket=)[^&\s'\"\\<>)]+|\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+")
+REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,21 +137,37 @@ def _floor(logger_name: str) -> int:
     return max(found)[1] if found else logging.NOTSET
 
 
+def redact(text: str) -> str:
+    """``text`` with any Slack credential in it replaced by ``[redacted]``."""
+    return _CREDENTIALS.sub(REDACTED, text)
+
+
+class TextFormatter(logging.Formatter):
+    """:data:`TEXT_FORMAT` lines (traceback included), credentials cut out."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
-    """``{"at": …, "level": …, "logger": …, "message": …, "correlation_id": …, "exc": …}``."""
+    """``{"at": …, "level": …, "logger": …, "message": …, "correlation_id": …, "exc": …}``,
+    credentials cut out."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         correlation = getattr(record, "correlation_id", NO_CORRELATION)
         if correlation != NO_CORRELATION:
             entry["correlation_id"] = correlation
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -154,7 +179,7 @@ def configure_logging(
 ) -> logging.Handler:
     """Log to ``stream`` (stderr) in ``log_format``; returns the handler installed on root."""
     handler = logging.StreamHandler(stream)
-    formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    formatter = JsonFormatter() if log_format == "json" else TextFormatter()
     handler.setFormatter(formatter)
     handler.addFilter(LibraryFloors())
     handler.addFilter(CorrelationFilter())

@@ -361,8 +361,8 @@ async def running_socket_mode_bot(
                 )
                 await serving.enter_async_context(_site(probes, health_host, settings.bot.port))
             handler = CorrelatedHandler(app, token)
-            await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
-            try:
+            try:  # a stop while slack_sdk still retries a refused connection closes it too
+                await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped
                 yield app
             finally:
                 await handler.close_async()  # type: ignore[no-untyped-call]

@@ -9,7 +9,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -23,6 +23,7 @@ from bot.logs import (
     correlation_id,
     current_request,
     describe_error,
+    redact,
     request_context,
 )
 from bot.sandbox.slack import RunningEmulator, running_slack_emulator
@@ -167,6 +168,43 @@ async def test_the_error_exit_quotes_the_requests_id(emulator: RunningEmulator) 
     (entry,) = [json.loads(line) for line in lines(stream)]
     assert entry["correlation_id"] == "feed0042"
     assert "[feed0042]" in entry["message"]
+
+
+@pytest.mark.parametrize(
+    ("said", "logged"),
+    [
+        (
+            "url='wss://wss-primary.slack.com/link/?ticket=0f1e-2d3c&app_id=A0COUPON'",
+            "url='wss://wss-primary.slack.com/link/?ticket=[redacted]&app_id=A0COUPON'",
+        ),
+        (
+            "URL('ws://127.0.0.1:9/link/?ticket=abc_DEF-1')",
+            "URL('ws://127.0.0.1:9/link/?ticket=[redacted]')",
+        ),
+        ("token xoxb-123-456-AbC and xapp-1-A0C-2-ff", "token [redacted] and [redacted]"),
+        ("a refresh token xoxe.xoxp-1-Mi0y", "a refresh token xoxe.[redacted]"),
+        ('ticket=q1", the 3rd ticket', 'ticket=[redacted]", the 3rd ticket'),
+        ("nothing secret: 401 from /api/auth.test", "nothing secret: 401 from /api/auth.test"),
+    ],
+)
+def test_redact_cuts_slack_credentials_out(said: str, logged: str) -> None:
+    assert redact(said) == logged
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_credentials_are_cut_from_messages_and_tracebacks(fmt: Literal["text", "json"]) -> None:
+    stream = io.StringIO()
+    configure_logging(fmt, stream=stream)
+    url = "wss://wss-primary.slack.com/link/?ticket=s3cr3t-t1cket&app_id=A0COUPON"
+    try:
+        raise ConnectionError(f"refused: {url}")
+    except ConnectionError as error:
+        logging.getLogger("slack_bolt.AsyncApp").exception("Failed to connect (error: %s)", error)
+    logged = stream.getvalue()
+    assert "s3cr3t-t1cket" not in logged
+    assert logged.count("ticket=[redacted]") == 2  # the message, and the traceback's last line
+    assert "Traceback" in logged and "Failed to connect" in logged
 
 
 @pytest.mark.parametrize(

@@ -190,6 +190,18 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
 # --- the bot in its own process (restarts, signals) ----------------------------------------
 
 
+APP_TOKEN = "xapp-1-A0COUPON-1-e2e"
+
+
+def socket_mode_settings(sandbox_url: str, api_url: str, tmp: Path) -> Settings:
+    """What an admin sets for Socket Mode: bot and app tokens, no signing secret."""
+    settings = make_settings(sandbox_url, api_url, tmp)
+    slack = settings.slack.model_copy(
+        update={"app_token": SecretStr(APP_TOKEN), "signing_secret": None}
+    )
+    return settings.model_copy(update={"slack": slack})
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

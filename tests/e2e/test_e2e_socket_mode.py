@@ -17,8 +17,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import AGENT, DEMO_POLICY, LEAD, SUPPORT, free_port, make_settings
-from pydantic import SecretStr
+from conftest import (
+    AGENT,
+    APP_TOKEN,
+    DEMO_POLICY,
+    LEAD,
+    SUPPORT,
+    free_port,
+    socket_mode_settings,
+)
 
 from bot.ids import ActionId, BlockId
 from bot.sandbox.capillary import running_sandbox
@@ -30,18 +37,6 @@ from bot.sandbox.slack import (
     running_slack_emulator,
 )
 from bot.server import running_socket_mode_bot
-from bot.settings import Settings
-
-APP_TOKEN = "xapp-1-A0COUPON-1-e2e"
-
-
-def socket_mode_settings(sandbox_url: str, api_url: str, tmp: Path) -> Settings:
-    """What an admin sets for Socket Mode: bot and app tokens, no signing secret."""
-    settings = make_settings(sandbox_url, api_url, tmp)
-    slack = settings.slack.model_copy(
-        update={"app_token": SecretStr(APP_TOKEN), "signing_secret": None}
-    )
-    return settings.model_copy(update={"slack": slack})
 
 
 @dataclass

@@ -4,6 +4,8 @@ sandbox and the Slack emulator."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import logging
 import time
@@ -13,9 +15,13 @@ from typing import Literal
 from urllib.parse import urlencode
 
 import pytest
-from conftest import AGENT, RIYA, running_stack
+from conftest import AGENT, APP_TOKEN, RIYA, running_stack, socket_mode_settings
 
 from bot.logs import LIBRARY_FLOORS, configure_logging
+from bot.sandbox.capillary import running_sandbox
+from bot.sandbox.slack import running_slack_emulator
+from bot.server import running_socket_mode_bot
+from bot.settings import Settings
 
 LogFormat = Literal["text", "json"]
 
@@ -74,3 +80,41 @@ async def test_a_request_refused_for_its_signature_is_not_logged_with_its_body(
         assert secret not in logged, logged
     # Still said, once per request, so a wrong SLACK_SIGNING_SECRET can be seen in the log.
     assert logged.count("signature") == 2, logged
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize("fmt", ["text", "json"])
+async def test_a_refused_socket_mode_handshake_is_logged_without_its_ticket(
+    tmp_path: Path, fmt: LogFormat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the WebSocket handshake fails (a proxy that refuses WebSockets, a URL that
+    expired), slack_sdk logs the URL it tried, ``…/link/?ticket=…``, with the traceback:
+    the ticket is a credential that opens the app's socket, and stays out of the log."""
+    stream = serve_logging(fmt)
+    async with running_sandbox() as sandbox, running_slack_emulator() as emulator:
+        state, tickets = emulator.state, []
+        issue = state.issue_socket_ticket
+
+        def issued() -> str:
+            tickets.append(issue())
+            return tickets[-1]
+
+        monkeypatch.setattr(state, "issue_socket_ticket", issued)
+        monkeypatch.setattr(state, "take_socket_ticket", lambda ticket: False)  # refused
+        settings = socket_mode_settings(sandbox.base_url, emulator.api_url, tmp_path)
+        connecting = asyncio.create_task(connect_once(settings))
+        try:
+            await state.wait_for(lambda: "Failed to connect" in stream.getvalue(), timeout=10)
+        finally:
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
+    logged = stream.getvalue()
+    assert tickets and "link/?ticket=" in logged, logged  # the line is there, and its URL
+    for secret in (*tickets, APP_TOKEN):
+        assert secret not in logged, logged
+
+
+async def connect_once(settings: Settings) -> None:
+    async with running_socket_mode_bot(settings):
+        pass

@@ -46,7 +46,8 @@ async def test_connections_open_takes_only_an_app_token_in_the_header(
     client = AsyncWebClient(base_url=emulator.api_url)
     answer = await client.apps_connections_open(app_token=APP_TOKEN)
     host = emulator.base_url.removeprefix("http://")
-    assert answer["url"].startswith(f"ws://{host}/socket/")
+    assert answer["url"].startswith(f"ws://{host}/link/?ticket=")
+    assert answer["url"].endswith("&app_id=A0COUPON")
     bot_token = client.apps_connections_open(app_token="xoxb-test")
     assert await slack_error(bot_token) == "not_allowed_token_type"
     assert await slack_error(client.apps_connections_open(app_token="xyz-1")) == "invalid_auth"

@@ -2,7 +2,7 @@
 
 Routes:
     GET|POST /api/<method>        the Web API (form or JSON bodies, ``Authorization: Bearer``)
-    GET      /socket/<ticket>     Socket Mode WebSocket (URLs from apps.connections.open)
+    GET      /link/?ticket=…      Socket Mode WebSocket (URLs from apps.connections.open)
     POST     /response/<token>    response_url sink (URLs issued by the driver)
     POST     /upload/<file_id>    upload URLs from files.getUploadURLExternal (raw bytes)
     GET      /__emulator/calls    recorded calls (``?method=`` to filter)
@@ -85,7 +85,7 @@ def build_emulator_app(state: EmulatorState | None = None) -> web.Application:
     app.on_shutdown.append(hub.close_all)
     app.router.add_get("/api/{method}", _api)
     app.router.add_post("/api/{method}", _api)
-    app.router.add_get(sockets.SOCKET_PATH + "{ticket}", hub.handle)
+    app.router.add_get(sockets.SOCKET_PATH, hub.handle)
     app.router.add_post("/response/{token:.+}", _response)
     app.router.add_post(files.UPLOAD_PATH + "{file_id}", _upload)
     app.router.add_get("/__emulator/calls", _calls)

@@ -1,7 +1,8 @@
 """Socket Mode: ``apps.connections.open``, the WebSocket endpoint, and envelopes pushed to a bot.
 
 A bot in Socket Mode calls ``apps.connections.open`` with its app-level token (``xapp-…``)
-and gets a single-use ``ws://<emulator>/socket/<ticket>`` URL. On connecting it receives a
+and gets a single-use ``ws://<emulator>/link/?ticket=<ticket>&app_id=<app>`` URL, shaped like
+Slack's ``wss://wss-primary.slack.com/link/?ticket=…&app_id=…``. On connecting it receives a
 ``hello``; then Slack's deliveries arrive as envelopes
 
     {"envelope_id", "type": "slash_commands"|"interactive"|"events_api", "payload",
@@ -23,6 +24,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -40,7 +42,7 @@ __all__ = [
     "connections_open",
 ]
 
-SOCKET_PATH: Final = "/socket/"
+SOCKET_PATH: Final = "/link/"
 ENVELOPE_TYPES: Final = frozenset({"slash_commands", "interactive", "events_api"})
 _DEBUG_HOST: Final = "applink-emulator"
 
@@ -48,7 +50,8 @@ _DEBUG_HOST: Final = "applink-emulator"
 def connections_open(state: EmulatorState, args: Mapping[str, Any]) -> Json:
     """A fresh single-use WebSocket URL (the token type is checked by the emulator)."""
     ws_base = "ws" + state.base_url.removeprefix("http")
-    return {"url": f"{ws_base}{SOCKET_PATH}{state.issue_socket_ticket()}"}
+    query = urlencode({"ticket": state.issue_socket_ticket(), "app_id": APP_ID})
+    return {"url": f"{ws_base}{SOCKET_PATH}?{query}"}
 
 
 @dataclass
@@ -201,8 +204,8 @@ class SocketHub:
     # ---- the WebSocket endpoint ------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        """``GET /socket/<ticket>``: upgrade, say hello, then read acks until it closes."""
-        if not self.state.take_socket_ticket(request.match_info["ticket"]):
+        """``GET /link/?ticket=…``: upgrade, say hello, then read acks until it closes."""
+        if not self.state.take_socket_ticket(request.query.get("ticket", "")):
             return web.json_response({"ok": False, "error": "invalid_ticket"}, status=401)
         socket = web.WebSocketResponse()
         await socket.prepare(request)
