@@ -110,7 +110,10 @@ def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreChec
     match outcome:
         case Checked(result=result) if result.is_redeemable:
             worth = f", {check_value(result, currency)}" if result.coupon_value else ""
-            return PreCheck(True, f"redeemable now, {redemptions_left(result)}{worth}")
+            left = f"redeemable now, {redemptions_left(result)}{worth}"
+            return PreCheck(
+                True, f"{left} (the bill and any validation code are checked when it runs)"
+            )
         case Checked(result=result):
             sentence = result.reason.sentence if result.reason else "Capillary says no."
             return PreCheck(False, f"this would fail now: {_said(sentence)}")

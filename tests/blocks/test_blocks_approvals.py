@@ -45,6 +45,8 @@ from bot.service import Checked, Failed, Known, SeriesFound, Unknown
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
+# isredeemable takes neither (v1.1): a card must not let a green pre-check vouch for them.
+UNCHECKED = " (the bill and any validation code are checked when it runs)"
 RAW_MOBILE = "919876543210"
 RAW_EMAIL = "riya.sharma@example.com"
 RIYA = parse_customer("+" + RAW_MOBILE)
@@ -319,7 +321,7 @@ class TestPrecheck:
         extra = {} if left is None else {"redemptions_left": str(left)}
         abs_coupon = {"coupon_value": "200", "series_info": {"discount_type": "ABS"}}
         pre = precheck_of(redeemability(True, **abs_coupon, **extra), TODAY)
-        assert pre == PreCheck(True, f"redeemable now, {words}, ₹200 off")
+        assert pre == PreCheck(True, f"redeemable now, {words}, ₹200 off{UNCHECKED}")
 
     @pytest.mark.parametrize(
         ("discount_type", "value"), [("PERC", "20% off"), ("ABS", "₹20 off"), (None, "20 off")]
@@ -330,11 +332,11 @@ class TestPrecheck:
         info = {"series_info": {"discount_type": discount_type}} if discount_type else {}
         checked = redeemability(True, redemptions_left="1", coupon_value="20", **info)
         pre = precheck_of(checked, TODAY)
-        assert pre == PreCheck(True, f"redeemable now, 1 redemption left, {value}")
+        assert pre == PreCheck(True, f"redeemable now, 1 redemption left, {value}{UNCHECKED}")
 
     def test_redeemable_without_a_value(self) -> None:
         pre = precheck_of(redeemability(True, redemptions_left="1"), TODAY, "$")
-        assert pre == PreCheck(True, "redeemable now, 1 redemption left")
+        assert pre == PreCheck(True, f"redeemable now, 1 redemption left{UNCHECKED}")
 
     def test_not_redeemable_gives_capillarys_reason(self) -> None:
         pre = precheck_of(redeemability(False, reason=explain_item(712)), TODAY)
