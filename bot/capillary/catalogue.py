@@ -361,10 +361,11 @@ REQUEST_CODES: Mapping[int, Entry] = MappingProxyType(
         461: Entry(
             Category.TRANSIENT, "Capillary's search is busy right now.", _WAIT_A_MINUTE, True
         ),
-        500: Entry(
+        500: Entry(  # "all items failed": with no item to say why, often Capillary's own fault
             Category.UNKNOWN,
-            "Capillary rejected this request.",
-            _ESCALATE,
+            "Capillary failed this request without saying why.",
+            "Try again in a minute; if it fails again, escalate to Capillary support, quoting "
+            "the code and the request id.",
         ),
         503: Entry(
             Category.TRANSIENT,
