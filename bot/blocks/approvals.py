@@ -354,17 +354,22 @@ def duplicate_text(first: Request) -> str:
     at = local_time(first.finished_at or first.created_at)
     if first.state is State.UNKNOWN:  # it may have happened: asking again may do it twice
         return (
-            f"The same {first.verb.value} was just tried ({at}) and nobody knows yet whether it "
-            f"went through: see {where}. Ask a lead to check it in Capillary before asking again."
+            f"The same {first.verb.value} was just tried ({at}) and Capillary's answer was lost: "
+            f"see {where} for what the bot found. Don't ask again until a lead has checked it "
+            "in Capillary."
         )
     if first.state is State.DONE:
         return (
             f"The same {first.verb.value} was just done ({at}): see {where}. "
             "If it really must happen twice, wait 10 minutes and ask again."
         )
+    waiting = first.state is State.PENDING and first.needs_approval
+    way_out = (
+        " If that one is wrong, ask an approver to reject it, then ask again." if waiting else ""
+    )
     return (
         f"The same {first.verb.value} is already requested by {mention(first.requester)} "
-        f"and not finished: see {where}."
+        f"and not finished: see {where}.{way_out}"
     )
 
 

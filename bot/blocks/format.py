@@ -120,6 +120,8 @@ _PROPER_NOUNS = ("Capillary", "Slack")
 def lower_first(sentence: str) -> str:
     """``This coupon has expired.`` → ``this coupon has expired.`` (names and acronyms stay),
     for a sentence that continues another: ``GOOD100 didn't work: this coupon has expired.``"""
-    if sentence[:2].isupper() or sentence.startswith(_PROPER_NOUNS):
+    first_word = sentence.split(" ", 1)[0]
+    acronym = len(first_word) > 1 and first_word[:2].isupper()  # OTP, GOOD100, I'm; not "A"
+    if acronym or first_word == "I" or sentence.startswith(_PROPER_NOUNS):
         return sentence
     return sentence[:1].lower() + sentence[1:]

@@ -453,7 +453,8 @@ class TestRefusals:
     def test_duplicate_of_a_live_request(self) -> None:
         assert duplicate_text(request(link=LINK)) == (
             "The same redeem is already requested by <@U03AGENT> and not finished: "
-            f"see <{LINK}|this thread>."
+            f"see <{LINK}|this thread>. If that one is wrong, ask an approver to reject it, "
+            "then ask again."
         )
         assert duplicate_text(request(State.EXECUTING)).endswith("see the first request's thread.")
 
@@ -466,7 +467,11 @@ class TestRefusals:
         assert tried.startswith(f"The same issue was just tried ({stamp(T0)}")
         assert "the first request's thread" in tried
         # It may have gone through: no invitation to try again, a check first.
-        assert "wait 10 minutes" not in tried and "check it in Capillary before" in tried
+        assert (
+            "wait 10 minutes" not in tried and "until a lead has checked it in Capillary" in tried
+        )
+        # What checking found is in that thread (it went through, or can't tell): not denied.
+        assert "nobody knows" not in tried and "for what the bot found" in tried
 
     def test_over_limit(self) -> None:
         assert over_limit_text(Verb.REDEEM, 50, 50, ["U01ADMIN", "@coupon-admins"]) == (
