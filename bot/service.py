@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -94,6 +94,7 @@ class Looked:
     coupons: tuple[CouponDetails, ...]
     missing: tuple[MissingCoupon, ...]
     request_id: str | None
+    as_of: date | None = None  # the UTC day of the lookup, for "expired" beside a date
 
     @property
     def status(self) -> Status:
@@ -249,7 +250,8 @@ class CouponService:
         issued_to = command.customer.value if by_id and command.customer else None
         lookup = await self._capillary.get(command.codes, issued_to_id=issued_to)
         coupons, others = _split_by_owner(lookup.coupons, command.customer)
-        return Looked(command, coupons, lookup.missing + others, lookup.request_id)
+        missing = lookup.missing + others
+        return Looked(command, coupons, missing, lookup.request_id, self._now().date())
 
     async def _issue(self, command: Issue) -> Outcome:
         result = await self._capillary.issue(command.series_id, command.customer)

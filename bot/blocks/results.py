@@ -8,6 +8,7 @@ thread read on its own makes sense.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -213,7 +214,16 @@ def _coupon_value(coupon: CouponDetails, currency: str) -> str:
     return discount(coupon.value, percent=is_not_absolute(coupon.is_absolute), currency=currency)
 
 
-def _coupon_fields(coupon: CouponDetails) -> list[MarkdownTextObject]:
+def _validity(valid_till: date | None, as_of: date | None) -> str:
+    """``24 Feb 2027``, with ``· expired`` once that day is over in every time zone: the
+    org's zone isn't known, and a coupon still valid there must not be called expired."""
+    shown = day(valid_till)
+    if valid_till is None or as_of is None or valid_till >= as_of - timedelta(days=1):
+        return shown
+    return f"{shown} · expired"
+
+
+def _coupon_fields(coupon: CouponDetails, as_of: date | None) -> list[MarkdownTextObject]:
     owner = coupon.customer
     who = "—"
     if owner and (owner.mobile or owner.email):
@@ -222,7 +232,7 @@ def _coupon_fields(coupon: CouponDetails) -> list[MarkdownTextObject]:
         who = mask_customer(CustomerKind.EXTERNAL_ID.value, owner.external_id)
     store = coupon.issued_store.name if coupon.issued_store and coupon.issued_store.name else "—"
     pairs = [
-        ("Valid till", day(coupon.valid_till)),
+        ("Valid till", _validity(coupon.valid_till, as_of)),
         ("Issued", f"{moment(coupon.issued_on)} at {store} to {who}"),
         ("Redeemed", _redemption_text(coupon)),
     ]
@@ -254,7 +264,10 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
         value = _coupon_value(coupon, currency)
         headline = f"*{coupon.code}* — {value} · series {coupon.series_id or '—'}"
         blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=headline), fields=_coupon_fields(coupon))
+            SectionBlock(
+                text=MarkdownTextObject(text=headline),
+                fields=_coupon_fields(coupon, outcome.as_of),
+            )
         )
     hidden = len(outcome.coupons) - _MAX_COUPONS_SHOWN
     if hidden > 0:
@@ -263,8 +276,8 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
         lines = "\n".join(_missing_line(m) for m in outcome.missing[:_MAX_COUPONS_SHOWN])
         unlisted = len(outcome.missing) - _MAX_COUPONS_SHOWN
         if unlisted > 0:
-            lines += f"\n…and {unlisted} more not found."
-        blocks.append(md(f"Not found for this lookup:\n{lines}"))
+            lines += f"\n…and {unlisted} more not shown."
+        blocks.append(md(f"Not shown for this lookup:\n{lines}"))  # unknown, or not theirs
         if not outcome.coupons:  # nothing to show at all: say what to do about it
             blocks.append(md(f"*Next step:* {escape(outcome.missing[0].explanation.next_step)}"))
     elif not outcome.coupons:  # Capillary answered with no items at all

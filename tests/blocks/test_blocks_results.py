@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -326,6 +326,33 @@ def test_lookup_of_a_percentage_coupon_not_yet_redeemed() -> None:
 
     assert "*PCT10* — 10% off" in shown
     assert "Not redeemed yet" in shown
+
+
+@pytest.mark.parametrize(
+    ("as_of", "shown"),
+    [
+        (None, "31 Dec 2026"),  # the day of the lookup not known: nothing said
+        (date(2026, 12, 31), "31 Dec 2026"),
+        (date(2027, 1, 1), "31 Dec 2026"),  # over in UTC, maybe not in the org's zone
+        (date(2027, 1, 2), "31 Dec 2026 · expired"),
+    ],
+)
+def test_a_lookup_says_expired_once_the_day_is_over_everywhere(
+    as_of: date | None, shown: str
+) -> None:
+    looked = Looked(Get(("GOOD200",)), (coupon(),), (), REQUEST_ID, as_of)
+    fields = "\n".join(texts(result_message(looked)))
+    assert f"*Valid till*\n{shown}\n" in fields + "\n"
+
+
+def test_codes_not_shown_are_listed_as_such_not_as_unknown() -> None:
+    """A coupon given to someone else exists: it is not shown, and the reason says why."""
+    theirs = MissingCoupon(code="ARJUN100", explanation=explain_item(703))
+    shown = "\n".join(
+        texts(result_message(Looked(Get(("GOOD200", "ARJUN100")), (coupon(),), (theirs,), None)))
+    )
+    assert "Not shown for this lookup:\n• *ARJUN100*: " in shown
+    assert "not found" not in shown.lower()
 
 
 @pytest.mark.parametrize(("found", "missing"), [(100, 0), (60, 40), (0, 100)])

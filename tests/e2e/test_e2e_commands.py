@@ -32,6 +32,12 @@ class TestEveryVerb:
         text = thread_text(stack)
         assert "GOOD100" in text and "Not redeemed yet" in text and "••••3210" in text
         assert "NOPE1" in text
+        assert "expired" not in text
+
+    async def test_get_an_expired_coupon_says_so(self, stack: Stack) -> None:
+        await stack.command("get EXPIRED50")
+        await stack.finished()
+        assert "· expired" in thread_text(stack)  # beside its date, not only the date
 
     async def test_get_alias_with_customer(self, stack: Stack) -> None:
         await stack.command(f"lookup GOOD100,ARJUN100 {RIYA}")
