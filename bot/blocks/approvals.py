@@ -374,7 +374,7 @@ def duplicate_text(first: Request) -> str:
 
 
 def over_limit_text(verb: Verb, used: int, limit: int, admins: Sequence[str]) -> str:
-    noun = "issues" if verb is Verb.ISSUE else "redeems"
+    noun = ("issue" if verb is Verb.ISSUE else "redeem") + ("" if used == 1 else "s")
     return (
         f"You've reached your limit: {used} {noun} in the last 24 hours (the limit is {limit}). "
         f"Ask an admin ({people(admins)}) if more are needed today."

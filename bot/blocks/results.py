@@ -279,7 +279,9 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
             lines += f"\n…and {unlisted} more not shown."
         blocks.append(md(f"Not shown for this lookup:\n{lines}"))  # unknown, or not theirs
         if not outcome.coupons:  # nothing to show at all: say what to do about it
-            blocks.append(md(f"*Next step:* {escape(outcome.missing[0].explanation.next_step)}"))
+            first = outcome.missing[0]
+            next_step = _naming(first.explanation, first.code).next_step
+            blocks.append(md(f"*Next step:* {escape(next_step)}"))
     elif not outcome.coupons:  # Capillary answered with no items at all
         recheck = explain_lookup_miss(None).next_step  # as for a code Capillary didn't know
         blocks.append(md(f"Capillary returned nothing for this lookup.\n*Next step:* {recheck}"))
@@ -375,7 +377,7 @@ def _redemption_value(outcome: Redeemed, currency: str) -> str:
 
 def _failed(outcome: Failed) -> SlackMessage:
     subject = _subject(outcome.command)
-    explanation = outcome.explanation
+    explanation = _naming(outcome.explanation, _one_code(outcome.command))
     if outcome.maybe_done:
         headline = f"❓ {subject}: {MAYBE_RESENT}"
         return _with_next_step(
@@ -385,6 +387,25 @@ def _failed(outcome: Failed) -> SlackMessage:
         headline = f"⚠️ {subject}: {busy_text(explanation)}"
         return _with_next_step(headline, explanation, outcome.request_id)
     return _explained(f"{subject} didn't work", explanation, outcome.request_id)
+
+
+_GET_ANY = "/coupon get <code>"
+
+
+def _one_code(command: Command) -> str | None:
+    """The coupon a command is about, when it is about one."""
+    match command:
+        case Get(codes=(code,)) | Check(code=code) | Resend(code=code) | Redeem(code=code):
+            return code
+    return None
+
+
+def _naming(explanation: Explanation, code: str | None) -> Explanation:
+    """The next step with ``/coupon get <code>`` naming the coupon, ready to copy."""
+    if code is None or _GET_ANY not in explanation.next_step:
+        return explanation
+    named = explanation.next_step.replace(_GET_ANY, f"/coupon get {code}")
+    return replace(explanation, next_step=named)
 
 
 def busy_text(explanation: Explanation) -> str:

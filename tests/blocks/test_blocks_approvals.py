@@ -480,6 +480,7 @@ class TestRefusals:
         )
         issues = over_limit_text(Verb.ISSUE, 3, 2, [])
         assert "3 issues in the last 24 hours (the limit is 2)" in issues
+        assert "limit: 1 issue in the last 24 hours" in over_limit_text(Verb.ISSUE, 1, 1, [])
 
     def test_gone_is_plain(self) -> None:
         assert "<" not in GONE and "no longer exists" in GONE

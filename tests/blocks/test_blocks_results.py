@@ -540,6 +540,17 @@ def test_check_refused_without_a_reason_still_answers() -> None:
     assert result_message(outcome).text == "❌ GOOD200 can't be redeemed by ••••3210."
 
 
+def test_a_next_step_names_the_coupon_it_is_about() -> None:
+    """ "Run /coupon get <code>" made the agent retype the code the thread is about."""
+    redeemed = Failed(Redeem("REDEEMED100", MOBILE), explain_item(711), REQUEST_ID)
+    shown = "\n".join(texts(result_message(redeemed)))
+    assert "Run /coupon get REDEEMED100 to see when and where it was redeemed." in shown
+    validation = Failed(Redeem("VALID20", MOBILE), explain_item(725), REQUEST_ID)
+    assert "validation=&lt;code&gt;" in "\n".join(texts(result_message(validation)))  # kept
+    several = Failed(Get(("GOOD200", "GOOD300")), explain_item(711), REQUEST_ID)
+    assert "/coupon get &lt;code&gt;" in "\n".join(texts(result_message(several)))
+
+
 @pytest.mark.parametrize(
     "explanation",
     [

@@ -57,9 +57,10 @@ def faults(kind: str, times: int) -> dict[str, object]:
     }[kind]
 
 
-def explained(failure: str) -> tuple[str, ...]:
+def explained(failure: str, code: str | None = None) -> tuple[str, ...]:
     """What a failed command's thread must say for each fault: the catalogue's sentence and
-    next step (as the thread escapes them), or the words for Capillary being busy."""
+    next step (as the thread escapes them, naming ``code`` where it says ``/coupon get
+    <code>``), or the words for Capillary being busy."""
     match failure:
         case "busy":
             return (BUSY_CAPILLARY, explain_transport(TransportFailure.TIMEOUT).next_step)
@@ -69,7 +70,10 @@ def explained(failure: str) -> tuple[str, ...]:
             found = explain_transport(TransportFailure.MALFORMED_BODY)
         case _:
             found = explain_item(int(failure))
-    return (escape(found.sentence), escape(found.next_step))
+    next_step = found.next_step
+    if code is not None:
+        next_step = next_step.replace("/coupon get <code>", f"/coupon get {code}")
+    return (escape(found.sentence), escape(next_step))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +103,12 @@ def read_cases(verb: str) -> list[Case]:
             Case("791", "⚠️", explained("791")),
             Case("795", "❌", broken),
         ]
+    code = None if verb == "series" else "GOOD100"
     return [
         Case("timeout", "⚠️", busy),
-        Case("500", "❌", explained("500")),
-        Case("malformed", "❌", explained("malformed")),
-        Case("791", "⚠️", explained("791")),
+        Case("500", "❌", explained("500", code)),
+        Case("malformed", "❌", explained("malformed", code)),
+        Case("791", "⚠️", explained("791", code)),
         # A get lists a coupon Capillary couldn't look up among those not found; with none
         # found at all, the lookup failed (❌) and says what to do.
         Case("795", "❌", broken),
