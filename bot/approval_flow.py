@@ -31,6 +31,7 @@ from bot.capillary.identifiers import scrub
 from bot.capillary.models import OutcomeUnknown
 from bot.commands import Issue, Redeem, Verb
 from bot.conversation import SLACK_FAILURES, Conversation, slack_failure
+from bot.policy import MINIMUM_ROLE
 from bot.recording import Recorder, Scene, scene_of
 from bot.service import CouponService, Outcome, Status
 from bot.storage.approvals import ApprovalStore, Duplicate, OverLimit
@@ -326,7 +327,8 @@ class ApprovalFlow:
         return cards.pending_message(requests, self._currency)
 
     async def home(self, user: str) -> View:
-        may_approve = self._access.policy.may_approve(await self._access.role_of(user))
+        policy, role = self._access.policy, await self._access.role_of(user)
+        may_approve, needed = policy.may_approve(role), MINIMUM_ROLE[Verb.REDEEM]
         now = self._now()
         return cards.home_view(
             may_approve=may_approve,
@@ -334,6 +336,8 @@ class ApprovalFlow:
             decided=await self._store.decided_by(user) if may_approve else [],
             own=await self._store.requested_by(user),
             currency=self._currency,
+            may_request=role is not None and needed is not None and role >= needed,
+            admins=policy.admins(),
         )
 
     async def usage(self, user: str) -> list[tuple[Verb, int, int]]:

@@ -469,9 +469,11 @@ def home_view(
     decided: Sequence[Request],
     own: Sequence[Request],
     currency: str = "₹",
+    may_request: bool = True,
+    admins: Sequence[str] = (),
 ) -> View:
     """The App Home tab: for approvers, what waits for them and what they decided lately;
-    for everyone, their own latest requests."""
+    for everyone, their own latest requests (or, for whom may not ask, who grants that)."""
     blocks: list[Block] = [HeaderBlock(text="Coupon approvals")]
     if may_approve:
         blocks.append(md(f"*Waiting for you* ({len(waiting)})"))
@@ -489,8 +491,15 @@ def home_view(
         )
         blocks.append(DividerBlock())
     requests = [_own_line(r, currency) for r in own]
-    blocks += _section(
-        "Your recent requests", requests, "You haven't asked for any issue or redeem yet."
+    none_yet = (  # the agent role: policy.MINIMUM_ROLE for issue and redeem
+        "You haven't asked for any issue or redeem yet."
+        if may_request
+        else "Asking for an issue or a redeem needs the agent role: ask an admin "
+        f"({people(admins)})."
     )
-    blocks.append(small("Approve or reject from the request's thread (its card has the buttons)."))
+    blocks += _section("Your recent requests", requests, none_yet)
+    if may_approve:
+        blocks.append(
+            small("Approve or reject from the request's thread (its card has the buttons).")
+        )
     return View(type="home", blocks=blocks[:100])

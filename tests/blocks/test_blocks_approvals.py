@@ -531,6 +531,20 @@ class TestLists:
         text = json.dumps(data, ensure_ascii=False)
         assert "Waiting for you" not in text and "decisions" not in text
         assert "You haven't asked for any issue or redeem yet." in text
+        assert "Approve or reject" not in text  # not theirs to do
+
+    def test_home_for_a_viewer_says_who_grants_requests(self) -> None:
+        view = home_view(
+            may_approve=False,
+            waiting=[],
+            decided=[],
+            own=[],
+            may_request=False,
+            admins=["U01ADMIN"],
+        )
+        text = json.dumps(home(view), ensure_ascii=False)
+        assert "needs the agent role: ask an admin (<@U01ADMIN>)" in text
+        assert "You haven't asked" not in text and "Approve or reject" not in text
 
     def test_home_stays_within_100_blocks_and_keeps_every_section(self) -> None:
         many = [request(id=f"R{n:08X}", precheck=None) for n in range(500)]
