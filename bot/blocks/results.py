@@ -293,7 +293,6 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
 def _series(series: Series, currency: str) -> SlackMessage:
     percent = is_percent(series.discount_type)
     value = discount(series.discount_value, percent=percent, currency=currency)
-    limit = "unlimited" if series.max_create in (None, -1) else str(series.max_create)
     pairs = [
         ("Series", series.id),
         ("Value", value),
@@ -303,9 +302,11 @@ def _series(series: Series, currency: str) -> SlackMessage:
             f"{series.issued if series.issued is not None else '—'} / "
             f"{series.redeemed if series.redeemed is not None else '—'}",
         ),
-        ("Can issue", limit),
+        ("Issue limit", _issue_limit(series)),
         ("Validation code", "required" if series.is_validation_required else "not needed"),
     ]
+    if series.min_bill_amount:  # a redeem with a smaller bill is refused (733)
+        pairs.append(("Minimum bill", money(series.min_bill_amount, currency)))
     headline = f"*Series {series.id}* — {series.description or 'no description'}"
     fields = [MarkdownTextObject(text=f"*{label}*\n{text}") for label, text in pairs]
     blocks = (
@@ -313,6 +314,17 @@ def _series(series: Series, currency: str) -> SlackMessage:
         _request(None, series.request_id),
     )
     return SlackMessage(f"Series {series.id}: {series.description or ''}".strip(), blocks)
+
+
+def _issue_limit(series: Series) -> str:
+    """``unlimited``, or the series' cap with what is left of it: ``3 (none left)``."""
+    cap = series.max_create
+    if cap is None or cap == -1:
+        return "unlimited"
+    if series.issued is None:
+        return str(cap)
+    left = cap - series.issued
+    return f"{cap} ({left} left)" if left > 0 else f"{cap} (none left)"
 
 
 def _checked(outcome: Checked, currency: str) -> SlackMessage:

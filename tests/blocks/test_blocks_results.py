@@ -390,8 +390,25 @@ def test_series_details() -> None:
     assert "10% off" in shown
     assert "31 Dec 2026" in shown
     assert "120 / 45" in shown
-    assert "unlimited" in shown
+    assert "*Issue limit*\nunlimited" in shown
     assert "not needed" in shown
+    assert "Minimum bill" not in shown  # none set
+
+
+@pytest.mark.parametrize(
+    ("max_create", "issued", "shown"),
+    [("3", "3", "3 (none left)"), ("5", "3", "5 (2 left)"), ("5", None, "5")],
+)
+def test_a_series_says_what_is_left_of_its_issue_limit_and_its_minimum_bill(
+    max_create: str, issued: str | None, shown: str
+) -> None:
+    """A series whose three coupons were all issued showed "Can issue: 3": three more?"""
+    counts = {"coupons": {"issued": issued, "redeemed": "0"}} if issued else {}
+    data = {"id": "1005", "max_create": max_create, "min_bill_amount": "1000.00", **counts}
+    series = Series.model_validate(data)
+    text = "\n".join(texts(result_message(SeriesFound(SeriesInfo("1005"), series))))
+    assert f"*Issue limit*\n{shown}" in text
+    assert "*Minimum bill*\n₹1,000" in text
 
 
 @pytest.mark.parametrize(
