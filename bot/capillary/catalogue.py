@@ -269,7 +269,8 @@ ITEM_CODES: Mapping[int, Entry] = MappingProxyType(
         733: Entry(
             Category.REDEMPTION_RULE,
             "Capillary didn't accept the bill amount.",
-            "Check the amount on the receipt (numbers only, amount=<bill amount>) and try again.",
+            "Check the amount on the receipt (numbers only, amount=<bill amount>) and the "
+            "series' minimum bill (/coupon series shows it), then try again.",
         ),
         735: Entry(
             Category.REDEMPTION_RULE,
