@@ -24,6 +24,7 @@ __all__ = [
     "EVENT_FIELDS",
     "GENESIS",
     "MAX_LIMIT",
+    "WHAT_HAPPENED",
     "AuditEvent",
     "AuditEventKind",
     "AuditFilter",
@@ -52,6 +53,20 @@ class AuditEventKind(StrEnum):
     EXPIRED = "expired"
     CAPILLARY_CALL = "capillary_call"
     OUTCOME = "outcome"
+
+
+#: What happened, without the plumbing: how each command ended, refusals and each approval
+#: step; not each command as received nor each Capillary call on its way (``/coupon log``).
+WHAT_HAPPENED = frozenset(
+    {
+        AuditEventKind.OUTCOME,
+        AuditEventKind.REFUSED,
+        AuditEventKind.APPROVAL_REQUESTED,
+        AuditEventKind.APPROVED,
+        AuditEventKind.REJECTED,
+        AuditEventKind.EXPIRED,
+    }
+)
 
 
 class AuditOutcome(StrEnum):
@@ -136,6 +151,7 @@ class AuditFilter:
     actor: str | None = None
     verb: str | None = None
     event: AuditEventKind | None = None
+    events: frozenset[AuditEventKind] | None = None  # only these kinds (:data:`WHAT_HAPPENED`)
     outcome: AuditOutcome | None = None
     since: datetime | None = None
     limit: int | None = None

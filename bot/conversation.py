@@ -17,7 +17,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.audit import AuditFilter, AuditRow
+from bot.audit import WHAT_HAPPENED, AuditFilter, AuditRow
 from bot.audit_export import render
 from bot.blocks.log import LINKED_ROWS, describe_filter, log_message
 from bot.blocks.messages import ParentStatus
@@ -99,13 +99,15 @@ class Conversation:
     async def show_log(
         self, actor_id: str, channel_id: str, query: LogQuery, filters: AuditFilter
     ) -> None:
-        """``/coupon log``: the matching audit rows in the thread, linked to their threads.
-        With no ``limit=`` every match counts (up to the log's cap), as in the CLI."""
+        """``/coupon log``: what happened (:data:`WHAT_HAPPENED`: results, refusals, approval
+        steps) among the matching audit rows, in the thread, linked to their threads; every
+        row, commands and Capillary calls too, is in ``coupon-bot audit``. With no ``limit=``
+        every match counts (up to the log's cap), as in the CLI."""
         ts = await self.post_parent(actor_id, channel_id, query)
         if self._audit is None:
             raise RuntimeError("the audit log is not available in this process")
         await self._audit.flush()  # what was just done is part of the answer
-        rows = await self._audit.query(filters)
+        rows = await self._audit.query(replace(filters, events=WHAT_HAPPENED))
         links = await self._permalinks(rows[:LINKED_ROWS])
         message = log_message(describe_filter(filters), rows, links)
         await self._client.chat_postMessage(channel=channel_id, thread_ts=ts, **message.as_kwargs())

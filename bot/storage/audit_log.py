@@ -338,6 +338,10 @@ def _where(f: AuditFilter) -> tuple[list[str], list[Scalar]]:
             else:
                 clauses.append(f"{column} = ?")
                 params.append(str(value))
+    if f.events is not None:
+        kinds = sorted(kind.value for kind in f.events)
+        clauses.append(f"event IN ({', '.join('?' * len(kinds))})")
+        params += kinds
     if f.outcome is not None:  # how commands ended, not how each call on the way went
         clauses.append("event IN (?, ?)")
         params += [AuditEventKind.OUTCOME.value, AuditEventKind.REFUSED.value]

@@ -15,6 +15,7 @@ import pytest
 from bot.audit import (
     GENESIS,
     MAX_LIMIT,
+    WHAT_HAPPENED,
     AuditEvent,
     AuditEventKind,
     AuditFilter,
@@ -406,6 +407,10 @@ FILTERS = [
     (AuditFilter(actor="U3"), "ihf"),
     (AuditFilter(verb="redeem"), "dcb"),
     (AuditFilter(event=Kind.OUTCOME), "ged"),
+    # /coupon log: what happened, not each command as received nor each Capillary call.
+    (AuditFilter(events=WHAT_HAPPENED), "gfedcb"),
+    (AuditFilter(code="GOOD100", events=WHAT_HAPPENED), "dcb"),
+    (AuditFilter(events=WHAT_HAPPENED, outcome=AuditOutcome.OK), "d"),
     (AuditFilter(outcome=AuditOutcome.REFUSED), "f"),
     # status= is how commands ended: a call that went well on the way is no "ok".
     (AuditFilter(outcome=AuditOutcome.OK), "d"),
