@@ -54,6 +54,7 @@ from bot.settings import SANDBOX, Settings, SlackSettings, load_settings, missin
 
 __all__ = [
     "DEMO_POLICY",
+    "FORM_HINT",
     "ROLE_USERS",
     "Changes",
     "Console",
@@ -95,6 +96,12 @@ SETTLE_CAP_SECONDS: Final = 20.0
 SHOW_THREADS: Final = 5
 CANCEL: Final = "cancel"
 CLEAR: Final = "-"
+CANCEL_WORDS: Final = frozenset({CANCEL, f"/{CANCEL}"})
+QUIT_WORDS: Final = frozenset({"/quit", "/exit"})
+FORM_HINT: Final = (
+    "Answer each field (Enter keeps what is in [ ], - empties an optional one); "
+    f"{CANCEL} closes the form."
+)
 _TEXT_INPUTS: Final = frozenset(
     {"plain_text_input", "email_text_input", "url_text_input", "number_input"}
 )
@@ -113,6 +120,7 @@ HELP: Final = """\
 Type /coupon … as you would in Slack (/coupon help lists what you may do).
 Type a button's number to click it: [3] Check. Forms ask for each field in turn:
   Enter keeps the value shown, - empties an optional field, cancel closes the form.
+  While a form is open a line starting with / is not an answer (/quit still leaves).
 /as ROLE|NAME   become admin, approver, agent, viewer or guest
                 (meera, ravi, asha, vik, sam; lena is a second approver)
 /channel NAME   support-coupons, escalations, or random (the bot is not in it)
@@ -573,7 +581,7 @@ class Shell:
     async def fill_form(self, view: View, ask: Ask) -> str:
         """Ask for each field, submit, and ask again for fields the bot refused."""
         fields, values = form_fields(view), form_values(view)
-        todo, shown = fields, ""
+        todo, shown = fields, FORM_HINT
         while True:
             for position, form_field in enumerate(todo):
                 before = shown if position == 0 else ""
@@ -594,14 +602,18 @@ class Shell:
     ) -> str | None:
         """One field's answer: typed, kept (Enter) or cleared (``-``); None to cancel.
 
-        ``before`` (the form with the bot's errors under its fields) is shown first.
+        ``before`` (how to answer, or the form with the bot's errors under its fields) is
+        shown first. ``/quit`` cancels and leaves the shell; other ``/`` lines are refused.
         """
         current = values.get(form_field.block_id, "")
         problem: str | None = None
         prefix = f"{before}\n" if before else ""
         while True:
             answer = await ask(prefix + form_field.prompt(current, problem))
-            if answer is None or answer.strip().lower() == CANCEL:
+            word = "" if answer is None else answer.strip().lower()
+            if word in QUIT_WORDS:
+                self.done = True
+            if answer is None or word in CANCEL_WORDS | QUIT_WORDS:
                 return None
             value, problem = parse_answer(form_field, answer.strip(), current)
             if problem is None:
@@ -667,7 +679,15 @@ class Shell:
 
 
 def parse_answer(form_field: FormField, answer: str, current: str) -> tuple[str, str | None]:
-    """(value, None) for a usable answer, else ("", what is wrong)."""
+    """(value, None) for a usable answer, else ("", what is wrong).
+
+    A line starting with ``/`` is never a value: it is a command typed while the form was
+    open (``/as lena``, ``/coupon pending``), and a note, reason, code, customer or amount
+    does not start with one.
+    """
+    if answer.startswith("/"):
+        label = form_field.label
+        return "", f"A form is open: answer “{label}” or type {CANCEL} to close it first."
     if answer == CLEAR:
         value = ""
     elif not answer:

@@ -17,6 +17,7 @@ from conftest import AGENT, DEMO_POLICY, RIYA, SUPPORT, VIEWER, Stack
 
 from bot.policy import load_policy
 from bot.sandbox.shell import (
+    FORM_HINT,
     Console,
     FormField,
     Seen,
@@ -157,6 +158,32 @@ async def test_a_redeem_asked_by_an_agent_and_approved_by_a_lead(tmp_path: Path)
     assert "🎟️ @asha · redeem GOOD100 for ••••3210 · bill B-5 · ✅" in out
 
 
+FORM_OPEN = "⚠ A form is open: answer “{}” or type cancel to close it first."
+
+
+async def test_a_slash_line_at_the_note_prompt_is_not_the_approval_note(tmp_path: Path) -> None:
+    lines = [f"/coupon redeem GOOD100 {RIYA} txn=B-5", "/as approver", "1", "/as agent"]
+    lines += ["fine by me"]
+    out = await transcript(tmp_path, lines)
+    assert "/as agent”" not in out and "“fine by me”" in out
+    assert "You are asha (agent)" not in out.split("Shell:", 1)[1]  # /as did not run either
+    warned = out.index(FORM_OPEN.format("Note") + "\nNote (optional): fine by me\n")
+    approved = out.index("✅ Approved by @ravi")
+    assert out.index("Note (optional): /as agent\n") < warned < approved
+    assert "\nAnswer each field (Enter keeps what is in [ ], - empties an optional one); " in out
+
+
+async def test_a_slash_line_at_the_reason_prompt_is_not_the_rejection(tmp_path: Path) -> None:
+    lines = [f"/coupon redeem GOOD100 {RIYA}", "/as lena", "2", "/coupon pending"]
+    lines += ["cancel", "/coupon pending"]
+    out = await transcript(tmp_path, lines)
+    warned = out.index(FORM_OPEN.format("Reason") + "\nReason: cancel\n")
+    closed = out.index("Form closed; nothing was sent.")
+    assert out.index("Reason: /coupon pending\n") < warned < closed
+    assert "Rejected by" not in out and "/coupon pending”" not in out
+    assert "(only you) *1 request waiting for approval*" in out[closed:]  # still open
+
+
 async def test_action_menu_by_number(tmp_path: Path) -> None:
     async with shell_process(tmp_path) as shell:
         await shell.send("/coupon")
@@ -294,6 +321,8 @@ async def test_button_numbers_are_stable_across_the_session() -> None:
         ("-", "B-1", True, ("", None)),
         ("-", "GOOD100", False, ("", "Coupon code is required (or type cancel).")),
         ("", "", False, ("", "Coupon code is required (or type cancel).")),
+        ("/as lena", "GOOD100", False, ("", FORM_OPEN.format("Coupon code")[2:])),
+        ("/coupon pending", "", True, ("", FORM_OPEN.format("Coupon code")[2:])),
     ],
 )
 def test_parse_answer(
@@ -336,7 +365,7 @@ async def test_form_flow_in_process(stack: Stack) -> None:
     assert view is not None
     answers = Answers("", "nobody", "", "", "", RIYA)
     result = await shell.fill_form(view, answers)
-    assert answers.asked[:2] == ["Coupon code [GOOD100]: ", "Customer: "]
+    assert answers.asked[:2] == [f"{FORM_HINT}\nCoupon code [GOOD100]: ", "Customer: "]
     assert "⚠ “nobody” is not a customer" in answers.asked[5]
     assert answers.asked[5].endswith("Customer [nobody]: ")
     assert "*Approval needed* — redeem GOOD100 for ••••3210" in result
@@ -345,12 +374,27 @@ async def test_form_flow_in_process(stack: Stack) -> None:
 
 async def test_cancel_and_eof_close_the_form(stack: Stack) -> None:
     shell = Shell(stack.slack, load_policy(DEMO_POLICY), user=AGENT, channel=SUPPORT)
-    for answers in (Answers("cancel"), Answers()):
+    for typed in (("cancel",), ("GOOD100", "/Cancel"), ()):  # () is end of input
+        left = ["unread"] if typed else []
+        answers = Answers(*typed, *left)
         await shell.handle("/coupon check")
         view = shell.open_form()
         assert view is not None
         assert await shell.fill_form(view, answers) == "Form closed; nothing was sent."
-        assert not view.is_open and shell.open_form() is None
+        assert not view.is_open and shell.open_form() is None and not shell.done
+        assert answers.answers == left  # closed at the cancel, not at the end of input
+    assert stack.capillary_calls() == 0
+
+
+async def test_quit_in_a_form_closes_it_and_leaves(stack: Stack) -> None:
+    shell = Shell(stack.slack, load_policy(DEMO_POLICY), user=AGENT, channel=SUPPORT)
+    await shell.handle("/coupon check")
+    view = shell.open_form()
+    assert view is not None
+    answers = Answers("/who", "/quit", "GOOD100")
+    assert await shell.fill_form(view, answers) == "Form closed; nothing was sent."
+    assert shell.done and not view.is_open and answers.answers == ["GOOD100"]
+    assert answers.asked[1] == f"  {FORM_OPEN.format('Coupon code')}\nCoupon code: "
     assert stack.capillary_calls() == 0
 
 
