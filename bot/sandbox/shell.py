@@ -421,8 +421,7 @@ class Shell:
             "/who": lambda _: self.who(),
             "/show": lambda _: self.show(),
             "/help": lambda _: HELP,
-            "/quit": lambda _: self.quit(),
-            "/exit": lambda _: self.quit(),
+            **{word: lambda _: self.quit() for word in QUIT_WORDS},
         }
         run = commands.get(verb.lower())
         return run(argument) if run is not None else f"No shell command {verb}. {HINT}"
