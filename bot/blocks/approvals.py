@@ -267,13 +267,15 @@ def _note_input(block_id: BlockId, label: str, *, optional: bool, placeholder: s
 
 
 def approve_modal(request: Request, currency: str = "₹") -> View:
-    """Approve: the exact parameters, an optional note; submitting it is the decision."""
+    """Approve: the exact parameters, an optional note; submitting it is the decision. When
+    the pre-check said it would fail, the button says "anyway"."""
     noun = _VERB_NOUN[request.verb]
+    warned = request.precheck is not None and request.precheck.ok is False
     return View(
         type="modal",
         callback_id=CallbackId.APPROVE_FORM,
         title=PlainTextObject(text=f"Approve {noun}"),
-        submit=PlainTextObject(text=noun.capitalize()),
+        submit=PlainTextObject(text=noun.capitalize() + (" anyway" if warned else "")),
         close=PlainTextObject(text="Cancel"),
         private_metadata=request.id,
         blocks=[

@@ -270,6 +270,14 @@ class TestModals:
         assert note["element"]["action_id"] == ActionId.INPUT
         assert note["element"]["max_length"] == MAX_NOTE
 
+    def test_approving_what_the_pre_check_said_would_fail_says_anyway(self) -> None:
+        warned = request(precheck=PreCheck(False, "this would fail now: it has expired."))
+        data = modal(approve_modal(warned))
+        assert data["submit"]["text"] == "Redeem anyway"
+        assert "⚠️ Pre-check: this would fail now" in json.dumps(data, ensure_ascii=False)
+        unsure = request(precheck=PreCheck(None, "couldn't check"))
+        assert modal(approve_modal(unsure))["submit"]["text"] == "Redeem"
+
     def test_approve_modal_for_an_issue(self) -> None:
         data = modal(approve_modal(request(command=Issue("1001", RIYA_MAIL))))
         assert data["title"]["text"] == "Approve issue" and data["submit"]["text"] == "Issue"
