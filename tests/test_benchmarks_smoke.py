@@ -39,6 +39,7 @@ MODULES = [
     "audit_log",
     "client_get",
     "harness",
+    "http_client",
     "minimal_pipeline",
     "report",
     "run_all",
