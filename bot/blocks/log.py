@@ -32,15 +32,15 @@ _WHAT = {
 def describe_filter(f: AuditFilter) -> str:
     """The query in words for people (mrkdwn), customers masked: ``••••3210 action=redeem``."""
     subject = f.code or (f.customer.masked() if f.customer else None) or f.series_id
-    shown = escape(subject) if subject else (mention(f.actor) if f.actor else "everything")
-    parts = [shown]
+    shown = escape(subject) if subject else (mention(f.actor) if f.actor else None)
+    parts = [shown] if shown else []
     if f.verb:
         parts.append(f"action={f.verb}")
     if f.outcome:
         parts.append(f"status={f.outcome.value}")
     if f.since:
         parts.append(f"since {f.since.strftime('%-d %b %Y')}")
-    return " ".join(parts)
+    return " ".join(parts) or "everything"
 
 
 def log_message(
@@ -49,7 +49,7 @@ def log_message(
     """``subject`` names the query in mrkdwn (:func:`describe_filter`); ``links`` maps
     (channel, thread ts) to URLs. Every row shown is whole: as many sections as they take."""
     if not rows:
-        text = f"No audit events for {subject} with these filters."
+        text = f"Nothing in the audit log for {subject}."
         return SlackMessage(text, (SectionBlock(text=MarkdownTextObject(text=text)),))
     shown = rows[:LINKED_ROWS]
     lines = [_line(row, links) for row in shown]

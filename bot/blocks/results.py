@@ -293,8 +293,7 @@ def _looked(outcome: Looked, currency: str) -> SlackMessage:
 def _series(series: Series, currency: str) -> SlackMessage:
     percent = is_percent(series.discount_type)
     value = discount(series.discount_value, percent=percent, currency=currency)
-    pairs = [
-        ("Series", series.id),
+    pairs = [  # the headline names the series
         ("Value", value),
         ("Valid till", day(series.valid_till)),
         (

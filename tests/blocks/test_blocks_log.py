@@ -51,6 +51,10 @@ def test_a_user_filter_is_named_with_a_mention_and_a_code_is_escaped() -> None:
     assert describe_filter(AuditFilter(actor="U03AGENT")) == "<@U03AGENT>"
     assert describe_filter(AuditFilter(code="<GOOD>")) == "&lt;GOOD&gt;"
     assert describe_filter(AuditFilter(customer=parse_customer("919876543210"))) == "••••3210"
+    assert describe_filter(AuditFilter()) == "everything"
+    assert describe_filter(AuditFilter(verb="redeem")) == "action=redeem"  # not "everything …"
+    empty = log_message("action=redeem", [], {}).blocks[0].to_dict()["text"]["text"]
+    assert empty == "Nothing in the audit log for action=redeem."
     message = log_message(describe_filter(AuditFilter(actor="U03AGENT")), [row(1)], {})
     assert message.blocks[0].to_dict()["text"]["text"].startswith("*<@U03AGENT>* — 1 event")
 
