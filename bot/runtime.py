@@ -54,7 +54,9 @@ class Runtime:
         policy = self.access.policy
         elsewhere = None if policy.channel_allowed(channel) else policy.allowed_channels
         shown_role = role.value if role else None
-        return help_message(shown_role, verbs, policy.admins(), topic, limits, elsewhere)
+        first = [v for v in verbs if policy.approval.needs_approval(v, role)]
+        admins = policy.admins()
+        return help_message(shown_role, verbs, admins, topic, limits, elsewhere, first)
 
     def after_ack(
         self,

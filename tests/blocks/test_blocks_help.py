@@ -142,3 +142,19 @@ def test_help_in_a_channel_the_bot_does_not_work_in_says_where_it_does() -> None
     assert text == "Coupon commands aren't answered in this channel. Use them in <#C01SUPPORT>."
     assert footer.startswith("You are an *agent*. To use them here, ask an admin (<@U01ADMIN>")
     assert "add you to a role" not in footer
+
+
+def test_help_on_a_verb_says_what_its_options_take() -> None:
+    text, _ = body(help_message("viewer", VIEWER_VERBS, ADMINS, topic=Verb.LOG))
+    assert "`status=` `ok`, `failed`, `unknown`, `refused`" in text
+    assert "`limit=` up to 1000" in text
+    listed, _ = body(help_message("viewer", VIEWER_VERBS, ADMINS))
+    assert "`status=` `ok`" not in listed  # the list stays one entry per verb
+
+
+def test_help_says_which_verbs_wait_for_an_approver() -> None:
+    verbs = VIEWER_VERBS + AGENT_ONLY
+    text, _ = body(help_message("agent", verbs, ADMINS, approved_first=[Verb.REDEEM]))
+    redeem = next(entry for entry in text.split("\n\n") if "/coupon redeem" in entry)
+    issue = next(entry for entry in text.split("\n\n") if "/coupon issue" in entry)
+    assert "Waits for an approver's OK" in redeem and "Waits for" not in issue

@@ -107,6 +107,13 @@ class TestEveryVerb:
         assert "/coupon redeem" not in text
         assert stack.capillary_calls() == 0
 
+    async def test_help_on_redeem_says_it_waits_for_an_approver(self, stack: Stack) -> None:
+        await stack.command("help redeem")  # the demo policy: redeem needs a second person
+        text = shown(stack, AGENT)
+        assert "Waits for an approver's OK" in text and "`txn=` the bill number" in text
+        await stack.command("help resend")
+        assert "Waits for" not in shown(stack, AGENT)
+
     async def test_pending_lists_open_requests_with_links(self, stack: Stack) -> None:
         await stack.command("pending", user=VIEWER)
         assert "No requests are waiting" in shown(stack, VIEWER)
