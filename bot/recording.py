@@ -22,7 +22,7 @@ from typing import Protocol
 
 from bot.audit import AuditEvent, AuditEventKind, AuditOutcome
 from bot.capillary.client import CallRecord
-from bot.commands import Check, Command, Get, Issue, Redeem, Resend, SeriesInfo, Verb
+from bot.commands import Check, Command, Get, Issue, Redeem, Resend, SeriesInfo
 from bot.service import (
     Checked,
     Failed,
@@ -119,33 +119,30 @@ class Recorder:
 
     def received(self, scene: Scene, refused_because: str | None = None) -> None:
         """A command as it arrived: accepted (``command``) or refused, with the reason."""
-        for one in _each_code(scene):
-            if refused_because is None:
-                self._emit(one, AuditEventKind.COMMAND)
-            else:
-                why = refused_because
-                self._emit(one, AuditEventKind.REFUSED, outcome=AuditOutcome.REFUSED, detail=why)
-        if refused_because is not None:
+        if refused_because is None:
+            self._emit(scene, AuditEventKind.COMMAND)
+        else:
+            detail = refused_because
+            self._emit(scene, AuditEventKind.REFUSED, outcome=AuditOutcome.REFUSED, detail=detail)
             self._ended(scene, AuditOutcome.REFUSED)
 
     def outcome(self, scene: Scene, outcome: Outcome) -> None:
-        """The end of a command: its status, and Capillary's verdict when there was one
-        (for a lookup of several codes, each code's own)."""
-        for one, verdict in _verdicts(scene, outcome):
-            self._emit(
-                one,
-                AuditEventKind.OUTCOME,
-                outcome=verdict.outcome,
-                capillary_code=verdict.code,
-                capillary_message=verdict.message,
-                capillary_request_id=verdict.request_id,
-            )
-        self._ended(scene, AuditOutcome(outcome.status.value))
+        """The end of a command: its status, and Capillary's verdict when there was one."""
+        code, message, request_id = _verdict(outcome)
+        ended = AuditOutcome(outcome.status.value)
+        self._emit(
+            scene,
+            AuditEventKind.OUTCOME,
+            outcome=ended,
+            capillary_code=code,
+            capillary_message=message,
+            capillary_request_id=request_id,
+        )
+        self._ended(scene, ended)
 
     def failed(self, scene: Scene) -> None:
         """An unexpected failure mid-command: Capillary may have acted, so ``unknown``."""
-        for one in _each_code(scene):
-            self._emit(one, AuditEventKind.OUTCOME, outcome=AuditOutcome.UNKNOWN)
+        self._emit(scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.UNKNOWN)
         self._ended(scene, AuditOutcome.UNKNOWN)
 
     def approval(self, scene: Scene, kind: AuditEventKind, detail: str | None = None) -> None:
@@ -162,8 +159,7 @@ class Recorder:
 
     def not_run(self, scene: Scene, why: str) -> None:
         """The command stopped before anything was sent to Capillary."""
-        for one in _each_code(scene):
-            self._emit(one, AuditEventKind.OUTCOME, outcome=AuditOutcome.FAILED, detail=why)
+        self._emit(scene, AuditEventKind.OUTCOME, outcome=AuditOutcome.FAILED, detail=why)
         self._ended(scene, AuditOutcome.FAILED)
 
     @contextmanager
@@ -241,45 +237,6 @@ class Recorder:
             latency_ms=latency_ms,
         )
         self._sink.record(event)
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """How one row of an outcome reads: the status, and Capillary's code, message and
-    request id where it gave them."""
-
-    outcome: AuditOutcome
-    code: str | None
-    message: str | None
-    request_id: str | None
-
-
-def _each_code(scene: Scene) -> list[Scene]:
-    """A row per code for a lookup of several (``get A,B``), so ``/coupon log B`` finds it;
-    the one scene otherwise. Capillary calls keep every code: one call asked for them all."""
-    if scene.verb != Verb.GET.value or scene.code is None or "," not in scene.code:
-        return [scene]
-    return [replace(scene, code=code) for code in scene.code.split(",")]
-
-
-def _verdicts(scene: Scene, outcome: Outcome) -> list[tuple[Scene, Verdict]]:
-    """The outcome's rows: one, or for a lookup of several codes one per code, each ``ok``
-    when Capillary found it and ``failed`` with its reason when not."""
-    if not isinstance(outcome, Looked) or len(outcome.command.codes) < 2:
-        status = AuditOutcome(outcome.status.value)
-        return [(one, Verdict(status, *_verdict(outcome))) for one in _each_code(scene)]
-    found = {coupon.code.upper() for coupon in outcome.coupons}
-    missing = {miss.code.upper(): miss.explanation for miss in outcome.missing}
-    rows = []
-    for code in outcome.command.codes:
-        if code.upper() in found:
-            verdict = Verdict(AuditOutcome.OK, "700", None, outcome.request_id)
-        else:
-            why = missing.get(code.upper())
-            code_said, message = (why.code, why.capillary_message) if why else (None, None)
-            verdict = Verdict(AuditOutcome.FAILED, code_said, message, outcome.request_id)
-        rows.append((replace(scene, code=code), verdict))
-    return rows
 
 
 def _verdict(outcome: Outcome) -> tuple[str | None, str | None, str | None]:

@@ -18,7 +18,7 @@ from bot.capillary.breaker import BreakerPolicy, CircuitBreaker
 from bot.capillary.catalogue import explain_item
 from bot.capillary.client import CallRecord
 from bot.capillary.identifiers import parse_customer
-from bot.capillary.models import CouponDetails, MissingCoupon
+from bot.capillary.models import CouponDetails
 from bot.commands import Check, Get
 from bot.logs import request_context
 from bot.metrics import Metrics
@@ -111,38 +111,6 @@ def test_the_recorder_still_writes_the_same_audit_rows_with_a_meter() -> None:
         found = (CouponDetails(code="GOOD100"),)
         recorder.outcome(scene_of(get, "U1", "C1"), Looked(get, found, (), "rid"))
     assert metered.events == plain.events
-
-
-def test_a_lookup_of_several_codes_is_a_row_per_code_and_one_command() -> None:
-    metrics, sink = Metrics(), Sink()
-    recorder = Recorder(sink, meter=metrics)
-    get = Get(codes=("GOOD100", "NOPE1", "OLD500"))
-    scene = scene_of(get, "U1", "C1")
-    recorder.received(scene, refused_because="no_role")
-    recorder.received(scene)
-    found, nope = (
-        (CouponDetails(code="good100"),),
-        MissingCoupon(code="NOPE1", explanation=explain_item(705)),
-    )
-    recorder.outcome(scene, Looked(get, found, (nope,), "rid"))
-    rows = [
-        (e.event.value, e.code, e.outcome and e.outcome.value, e.capillary_code)
-        for e in sink.events
-    ]
-    assert rows == [
-        ("refused", "GOOD100", "refused", None),
-        ("refused", "NOPE1", "refused", None),
-        ("refused", "OLD500", "refused", None),
-        ("command", "GOOD100", None, None),
-        ("command", "NOPE1", None, None),
-        ("command", "OLD500", None, None),
-        ("outcome", "GOOD100", "ok", "700"),
-        ("outcome", "NOPE1", "failed", "705"),
-        ("outcome", "OLD500", "failed", None),  # Capillary said nothing about it
-    ]
-    total = "coupon_bot_commands_total"
-    assert sample(metrics, total, verb="get", outcome="refused") == 1
-    assert sample(metrics, total, verb="get", outcome="ok") == 1
 
 
 def test_each_app_has_its_own_registry() -> None:

@@ -163,26 +163,3 @@ async def test_a_lookup_that_finds_nothing_failed_and_a_mobile_is_found_however_
     assert RIYA.startswith("+91")
     typed_bare = rows(database, RIYA.removeprefix("+91"))
     assert {r["verb"] for r in typed_bare} == {"check"} and typed_bare
-
-
-async def test_a_lookup_of_several_codes_is_found_by_each_code(tmp_path: Path) -> None:
-    """``log REDEEMED100`` answers "who looked at REDEEMED100?" also when it was looked up
-    beside other codes; each code's result is its own (found, or Capillary's reason)."""
-    async with running_stack(tmp_path) as stack:
-        await stack.command("get GOOD100,NOPE1")
-        await stack.finished()
-    database = tmp_path / "bot.sqlite3"
-
-    good = rows(database, "GOOD100")
-    assert [(r["event"], r["outcome"], r["capillary_code"]) for r in good] == [
-        ("outcome", "ok", "700"),
-        ("command", None, None),
-    ]
-    nope = rows(database, "NOPE1")
-    assert [(r["event"], r["outcome"], r["capillary_code"]) for r in nope] == [
-        ("outcome", "failed", "705"),
-        ("command", None, None),
-    ]
-    assert good[0]["thread_ts"] and nope[0]["thread_ts"] == good[0]["thread_ts"]  # outcomes
-    (call,) = [r for r in rows(database) if r["event"] == "capillary_call"]  # one for both
-    assert call["code"] == "GOOD100,NOPE1" and call["outcome"] == "ok"

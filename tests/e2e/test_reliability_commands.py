@@ -217,13 +217,7 @@ def test_any_command_text_gets_a_usage_reply_refusal_help_or_a_normal_thread(
 
 
 def outcomes_by_thread(database: Path) -> dict[str, int]:
-    """How many times each thread's command ended: its ``outcome`` rows for any one code (a
-    lookup of several codes has a row per code). Read directly: there are more rows than the
-    CLI's 1,000."""
+    """``outcome`` rows per thread (read directly: there are more than the CLI's 1,000)."""
     with closing(sqlite3.connect(database)) as db:
-        per_code = (
-            "SELECT thread_ts, code, count(*) AS n FROM audit_events WHERE event = 'outcome' "
-            "GROUP BY thread_ts, code"
-        )
-        query = f"SELECT thread_ts, max(n) FROM ({per_code}) GROUP BY thread_ts"
+        query = "SELECT thread_ts, count(*) FROM audit_events WHERE event = 'outcome' GROUP BY 1"
         return {str(ts): int(count) for ts, count in db.execute(query)}
