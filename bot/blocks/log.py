@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.audit import AuditEvent, AuditEventKind, AuditFilter, AuditOutcome, AuditRow
+from bot.audit import AuditEventKind, AuditFilter, AuditRow
 from bot.blocks.format import chunks, escape, local_time, mention
 from bot.blocks.messages import STATUS_EMOJI, ParentStatus
 from bot.blocks.results import SlackMessage
@@ -14,7 +14,6 @@ from bot.capillary.identifiers import mask_customer
 
 __all__ = ["LINKED_ROWS", "describe_filter", "log_message"]
 
-_YES_CODES = ("200", "700")  # Capillary's request and item codes for success
 #: Rows shown (and linked to their threads); past it every row is attached as a CSV file.
 LINKED_ROWS = 20
 _WHAT = {
@@ -70,7 +69,7 @@ def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
     call = event.event is AuditEventKind.CAPILLARY_CALL and event.capillary_endpoint
     doing = call.removeprefix("/v1.1/") if call else None
     what = " ".join(x for x in (doing or event.verb, event.code or event.series_id) if x)
-    status = _mark(event)
+    status = f" {STATUS_EMOJI[ParentStatus(event.outcome.value)]}" if event.outcome else ""
     parts = [f"{when}  {_WHAT.get(event.event.value, event.event.value)}: {escape(what)}{status}"]
     if event.actor:
         parts.append(f"by {mention(event.actor)}")
@@ -82,15 +81,3 @@ def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
     if link:
         parts.append(f"<{link}|view thread>")
     return " · ".join(parts)
-
-
-def _mark(event: AuditEvent) -> str:
-    """The row's status emoji. A call Capillary answered with a "no" (``code 713``) was no
-    failure of the call, but a ✅ beside it read as a yes: it gets none; its code says."""
-    if event.outcome is None:
-        return ""
-    answered_no = event.capillary_code not in (None, *_YES_CODES)
-    call = event.event is AuditEventKind.CAPILLARY_CALL
-    if call and event.outcome is AuditOutcome.OK and answered_no:
-        return ""
-    return f" {STATUS_EMOJI[ParentStatus(event.outcome.value)]}"

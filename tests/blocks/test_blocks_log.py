@@ -92,26 +92,3 @@ def test_a_row_time_is_shown_in_the_readers_timezone() -> None:
     )
     at = int(datetime(2026, 11, 26, 7, 0, tzinfo=UTC).timestamp())
     assert line.startswith(f"<!date^{at}^{{date_short}} {{time}}|26 Nov 2026, 07:00 UTC>  result")
-
-
-def test_a_call_answered_with_a_no_has_no_check_mark() -> None:
-    """``coupon/isredeemable EXPIRED50 ✅ · code 713`` read as "redeemable"."""
-    said_no = AuditEvent(
-        event=AuditEventKind.CAPILLARY_CALL,
-        at=datetime(2026, 11, 26, 7, 0, tzinfo=UTC),
-        actor="U03AGENT",
-        verb="redeem",
-        code="EXPIRED50",
-        outcome=AuditOutcome.OK,  # the call itself went fine
-        capillary_endpoint="coupon/isredeemable",
-        capillary_code="713",
-    )
-    lost = replace(said_no, outcome=AuditOutcome.UNKNOWN, capillary_code=None)
-    failed = replace(said_no, outcome=AuditOutcome.FAILED, capillary_code="500")
-    events = (said_no, lost, failed)
-    rows = [AuditRow(id=i, hash="h", prev_hash="p", event=e) for i, e in enumerate(events)]
-    text = log_message("EXPIRED50", rows, {}).blocks[0].to_dict()["text"]["text"]
-    first, second, third = text.splitlines()[1:]
-    assert "coupon/isredeemable EXPIRED50 ·" in first and "code 713" in first and "✅" not in first
-    assert "coupon/isredeemable EXPIRED50 ❓" in second
-    assert "coupon/isredeemable EXPIRED50 ❌" in third  # a failed call still says so
