@@ -62,7 +62,7 @@ LIBRARY_FLOORS: Mapping[str, int] = {
 }
 # A Socket Mode URL's single-use ticket (``wss://…/link/?ticket=…&app_id=…``), and Slack
 # tokens: bot, user, app-level, refresh and configuration (``xoxb-``, ``xoxp-``, ``xapp-``, …).
-_CREDENTIALS = re.compile(r"(?<=ticket=)[^&\s'\"\\<>)]+|\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+")
+_CREDENTIALS = re.compile(r"(?<=ticket=)[^&\s'\"\\<>)]+|\bx(?:ox[a-z]|app)-[\w.-]+")
 REDACTED = "[redacted]"
 
 

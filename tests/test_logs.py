@@ -183,6 +183,7 @@ async def test_the_error_exit_quotes_the_requests_id(emulator: RunningEmulator) 
         ),
         ("token xoxb-123-456-AbC and xapp-1-A0C-2-ff", "token [redacted] and [redacted]"),
         ("a refresh token xoxe.xoxp-1-Mi0y", "a refresh token xoxe.[redacted]"),
+        ("token=xoxb-1-2-abc_def.ghi, then", "token=[redacted], then"),  # no tail left
         ('ticket=q1", the 3rd ticket', 'ticket=[redacted]", the 3rd ticket'),
         ("nothing secret: 401 from /api/auth.test", "nothing secret: 401 from /api/auth.test"),
     ],

@@ -134,6 +134,9 @@ def precheck_of(outcome: Outcome, today: date, currency: str = "₹") -> PreChec
             return PreCheck(True, f"series {series.id}{name} exists{till}")
         case Failed(explanation=explanation) if explanation.category is Category.TRANSIENT:
             return PreCheck(None, f"couldn't check: {_said(busy_text(explanation))}")
+        case Failed(explanation=explanation) if explanation.category is Category.UNKNOWN:
+            # No verdict on the request (request code 500 without a reason, an unknown code).
+            return PreCheck(None, f"couldn't check: {_said(explanation.sentence)}")
         case Failed(explanation=explanation):
             return PreCheck(False, f"this would fail now: {_said(explanation.sentence)}")
     return PreCheck(None, "couldn't check")
@@ -356,9 +359,9 @@ def duplicate_text(first: Request) -> str:
     at = local_time(first.finished_at or first.created_at)
     if first.state is State.UNKNOWN:  # it may have happened: asking again may do it twice
         return (
-            f"The same {first.verb.value} was just tried ({at}) and Capillary's answer was lost: "
-            f"see {where} for what the bot found. Don't ask again until a lead has checked it "
-            "in Capillary."
+            f"The same {first.verb.value} was just tried ({at}) and it isn't clear whether it "
+            f"went through: see {where} for what the bot found. Don't ask again until a lead "
+            "has checked it in Capillary."
         )
     if first.state is State.DONE:
         return (

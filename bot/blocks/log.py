@@ -14,6 +14,7 @@ from bot.capillary.identifiers import mask_customer
 
 __all__ = ["LINKED_ROWS", "describe_filter", "log_message"]
 
+EVERYTHING = "everything"  # the query in words when nothing narrows it
 #: Rows shown (and linked to their threads); past it every row is attached as a CSV file.
 LINKED_ROWS = 20
 _WHAT = {
@@ -39,7 +40,7 @@ def describe_filter(f: AuditFilter) -> str:
         parts.append(f"status={f.outcome.value}")
     if f.since:
         parts.append(f"since {f.since.strftime('%-d %b %Y')}")
-    return " ".join(parts) or "everything"
+    return " ".join(parts) or EVERYTHING
 
 
 def log_message(
@@ -48,7 +49,11 @@ def log_message(
     """``subject`` names the query in mrkdwn (:func:`describe_filter`); ``links`` maps
     (channel, thread ts) to URLs. Every row shown is whole: as many sections as they take."""
     if not rows:
-        text = f"Nothing in the audit log for {subject}."
+        about = "" if subject == EVERYTHING else f" for {subject}"
+        text = (
+            f"No results, refusals or approval steps{about}. "
+            "(`coupon-bot audit` lists every row, with each command as received.)"
+        )
         return SlackMessage(text, (SectionBlock(text=MarkdownTextObject(text=text)),))
     shown = rows[:LINKED_ROWS]
     lines = [_line(row, links) for row in shown]

@@ -334,7 +334,7 @@ def _checked(outcome: Checked, currency: str) -> SlackMessage:
         value = f" · {check_value(result, currency)}" if result.coupon_value else ""
         text = f"✅ {command.code} can be redeemed by {who} · {left}{value}"
         return SlackMessage(text, (md(text), _request("700", result.request_id)))
-    reason = result.reason
+    reason = _naming(result.reason, command.code) if result.reason else None
     return _explained(f"{command.code} can't be redeemed by {who}", reason, result.request_id)
 
 

@@ -33,7 +33,12 @@ from bot.blocks.approvals import (
 from bot.blocks.format import plain
 from bot.blocks.messages import refusal
 from bot.blocks.results import SlackMessage
-from bot.capillary.catalogue import TransportFailure, explain_item, explain_transport
+from bot.capillary.catalogue import (
+    TransportFailure,
+    explain_item,
+    explain_request,
+    explain_transport,
+)
 from bot.capillary.identifiers import parse_customer
 from bot.capillary.models import OutcomeUnknown, Redeemability, Series
 from bot.commands import Check, Issue, Redeem, SeriesInfo, Verb
@@ -387,6 +392,14 @@ class TestPrecheck:
         failed = Failed(Check("GOOD100", RIYA), explain_transport(TransportFailure.TIMEOUT))
         assert precheck_of(failed, TODAY) == PreCheck(
             None, "couldn't check: Capillary isn't answering right now. Nothing was changed."
+        )
+
+    def test_a_failure_without_a_verdict_cannot_say(self) -> None:
+        """Request code 500 with no item: seen in outages, so no "would fail" (and no
+        "Redeem anyway" on the Approve button)."""
+        failed = Failed(Check("GOOD100", RIYA), explain_request(500))
+        assert precheck_of(failed, TODAY) == PreCheck(
+            None, "couldn't check: Capillary failed this request without saying why."
         )
 
     def test_another_failure_would_fail(self) -> None:

@@ -54,7 +54,10 @@ def test_a_user_filter_is_named_with_a_mention_and_a_code_is_escaped() -> None:
     assert describe_filter(AuditFilter()) == "everything"
     assert describe_filter(AuditFilter(verb="redeem")) == "action=redeem"  # not "everything …"
     empty = log_message("action=redeem", [], {}).blocks[0].to_dict()["text"]["text"]
-    assert empty == "Nothing in the audit log for action=redeem."
+    assert empty.startswith("No results, refusals or approval steps for action=redeem. ")
+    assert "`coupon-bot audit` lists every row" in empty  # what /coupon log leaves out
+    nothing = log_message(describe_filter(AuditFilter()), [], {}).blocks[0].to_dict()
+    assert nothing["text"]["text"].startswith("No results, refusals or approval steps. ")
     message = log_message(describe_filter(AuditFilter(actor="U03AGENT")), [row(1)], {})
     assert message.blocks[0].to_dict()["text"]["text"].startswith("*<@U03AGENT>* — 1 event")
 

@@ -564,6 +564,9 @@ def test_a_next_step_names_the_coupon_it_is_about() -> None:
     assert "Run /coupon get REDEEMED100 to see when and where it was redeemed." in shown
     validation = Failed(Redeem("VALID20", MOBILE), explain_item(725), REQUEST_ID)
     assert "validation=&lt;code&gt;" in "\n".join(texts(result_message(validation)))  # kept
+    no = redeemability(False, code="REDEEMED100", reason=explain_item(711))
+    checked = Checked(Check("REDEEMED100", MOBILE), no)
+    assert "Run /coupon get REDEEMED100 to see" in "\n".join(texts(result_message(checked)))
     several = Failed(Get(("GOOD200", "GOOD300")), explain_item(711), REQUEST_ID)
     assert "/coupon get &lt;code&gt;" in "\n".join(texts(result_message(several)))
 
