@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 _FINAL_STATE = {Status.OK: State.DONE, Status.FAILED: State.FAILED, Status.UNKNOWN: State.UNKNOWN}
 _ENDPOINTS = {Verb.ISSUE: Endpoint.ISSUE, Verb.REDEEM: Endpoint.REDEEM}
 STOPPED_MID_CALL = "the bot stopped before Capillary answered"
+#: Refusals that hold whoever decides, not only the one who came second.
+_NOT_THIS_USER = frozenset(
+    {Blocked.OWN_REQUEST, Blocked.NOT_APPROVER, Blocked.REQUESTER_NOT_ALLOWED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +166,11 @@ class ApprovalFlow:
         if request is None:
             await self._client.chat_postEphemeral(channel=channel, user=user, text=cards.GONE)
             return
-        blocked = may_decide(request, user, await self._access.role_of(user), self._now())
+        role = await self._access.role_of(user)
+        allowed = await self._requester_allowed(request) if approve else True
+        blocked = may_decide(
+            request, user, role, self._now(), approve=approve, requester_allowed=allowed
+        )
         if blocked is not None:
             self._decision_refused(request, user, blocked, approve=approve)
             text = cards.blocked_text(blocked, request, self._access.policy.approvers())
@@ -185,8 +193,9 @@ class ApprovalFlow:
             return cards.GONE
         now = self._now()
         role = await self._access.role_of(user)
-        blocked = may_decide(request, user, role, now)
-        if blocked is Blocked.OWN_REQUEST or blocked is Blocked.NOT_APPROVER:
+        allowed = await self._requester_allowed(request) if approve else True
+        blocked = may_decide(request, user, role, now, approve=approve, requester_allowed=allowed)
+        if blocked is not None and blocked in _NOT_THIS_USER:
             self._decision_refused(request, user, blocked, approve=approve)
             return plain(cards.blocked_text(blocked, request, self._access.policy.approvers()))
         to = State.APPROVED if approve else State.REJECTED
@@ -199,7 +208,7 @@ class ApprovalFlow:
             )
         if decided is None:  # someone else was first, or it expired
             latest = await self._store.get(request_id) or request
-            late = may_decide(latest, user, role, now) or Blocked.DECIDED
+            late = may_decide(latest, user, role, now, approve=approve) or Blocked.DECIDED
             self._decision_refused(latest, user, late, approve=approve)
             return cards.lost_race_text(latest, plain=True)
         if self._recorder is not None:
@@ -207,6 +216,12 @@ class ApprovalFlow:
             scene = replace(self._scene(decided), actor=user)
             self._recorder.approval(scene, kind, kept)
         return decided
+
+    async def _requester_allowed(self, request: Request) -> bool:
+        """Does the policy still let the requester ask for this, in its channel? A role or a
+        channel taken away while the request waited stops its approval."""
+        decision = await self._access.check(request.requester, request.channel, request.verb)
+        return decision.allowed
 
     async def follow_up(self, decided: Request) -> None:
         """After the modal closed: show the decision, then carry out an approved request."""

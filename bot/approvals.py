@@ -146,10 +146,22 @@ class Blocked(StrEnum):
     DECIDED = "decided"  # someone already approved or rejected it, or it ran
     OWN_REQUEST = "own_request"
     NOT_APPROVER = "not_approver"
+    # approve only: the policy no longer lets the requester ask for this (their role, or
+    # this channel, was taken away while it waited); it can still be rejected
+    REQUESTER_NOT_ALLOWED = "requester_not_allowed"
 
 
-def may_decide(request: Request, user_id: str, role: Role | None, now: datetime) -> Blocked | None:
-    """May this user approve or reject this request now? None when they may."""
+def may_decide(
+    request: Request,
+    user_id: str,
+    role: Role | None,
+    now: datetime,
+    *,
+    approve: bool = False,
+    requester_allowed: bool = True,
+) -> Blocked | None:
+    """May this user approve (``approve``) or reject this request now? None when they may.
+    ``requester_allowed``: does the policy still let the requester ask for it, here?"""
     if request.state is State.EXPIRED or request.timed_out(now):
         return Blocked.EXPIRED
     if request.state is not State.PENDING:
@@ -158,4 +170,6 @@ def may_decide(request: Request, user_id: str, role: Role | None, now: datetime)
         return Blocked.OWN_REQUEST
     if role is None or role < Role.APPROVER:
         return Blocked.NOT_APPROVER
+    if approve and not requester_allowed:
+        return Blocked.REQUESTER_NOT_ALLOWED
     return None

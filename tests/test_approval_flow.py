@@ -108,6 +108,7 @@ class World:
     clock: Clock
     slack: FlakySlack
     trail: Trail
+    access: Access
 
     def capillary_calls(self, path: str) -> int:
         return sum(1 for c in self.sandbox.calls if c.path == path)
@@ -163,16 +164,17 @@ async def make_world(tmp_path: Path, policy: Policy = POLICY) -> AsyncIterator[W
             clock = Clock()
             trail = Trail()
             recorder = Recorder(trail, clock=clock)
+            access = Access(policy)
             flow = ApprovalFlow(
                 client,
                 store,
-                Access(policy),
+                access,
                 service,
                 Conversation(client, service, recorder=recorder),
                 clock=clock,
                 recorder=recorder,
             )
-            yield World(flow, store, emulator, sandbox, clock, client, trail)
+            yield World(flow, store, emulator, sandbox, clock, client, trail, access)
         finally:
             await conn.close()
 
@@ -280,6 +282,62 @@ class TestDecide:
 
     async def test_an_unknown_request_is_gone(self, world: World) -> None:
         assert await world.flow.decide("R0BADBAD0", LEAD, None, approve=True, note=None) == GONE
+
+
+class TestRequesterLostAccess:
+    """The policy changed while a request waited (a restart with a new policy.toml, or a
+    user-group membership that ran out): only what the requester may still ask for can be
+    approved. Rejecting it always works."""
+
+    DEMOTED = Policy(
+        members={**POLICY.members, Role.AGENT: (), Role.VIEWER: (VIEWER, AGENT)},
+        limits=POLICY.limits,
+    )
+    ELSEWHERE = Policy(
+        members=POLICY.members, allowed_channels=frozenset({"C09OTHER"}), limits=POLICY.limits
+    )
+
+    @pytest.mark.parametrize("policy", [DEMOTED, ELSEWHERE], ids=["role", "channel"])
+    async def test_the_approval_is_refused_and_nothing_is_sent(
+        self, world: World, policy: Policy
+    ) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        world.access.policy = policy
+        answer = await world.flow.decide(r.id, LEAD, "ravi", approve=True, note=None)
+        assert isinstance(answer, str)
+        assert answer.startswith("@U03AGENT may no longer redeem coupons here (their role or")
+        assert "<@" not in answer
+        assert (await world.get(r.id)).state is State.PENDING
+        assert world.capillary_calls("/v1.1/coupon/redeem") == 0
+        (refused,) = world.trail.of(AuditEventKind.REFUSED)
+        assert (refused.actor, refused.detail) == (LEAD, "approve: requester_not_allowed")
+
+    async def test_the_approve_button_says_why_and_opens_no_modal(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        world.access.policy = self.DEMOTED
+        trigger = world.emulator.state.issue_trigger(LEAD)
+        await world.flow.offer(r.id, LEAD, SUPPORT, approve=True, trigger_id=trigger)
+        (said,) = world.emulator.state.ephemerals(LEAD)
+        assert said.text.startswith("<@U03AGENT> may no longer redeem coupons here")
+        assert world.emulator.state.views(LEAD) == []
+
+    async def test_it_can_still_be_rejected(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        world.access.policy = self.DEMOTED
+        trigger = world.emulator.state.issue_trigger(LEAD)
+        await world.flow.offer(r.id, LEAD, SUPPORT, approve=False, trigger_id=trigger)
+        assert len(world.emulator.state.views(LEAD)) == 1
+        decided = await world.flow.decide(r.id, LEAD, "ravi", approve=False, note="left the team")
+        assert isinstance(decided, Request) and decided.state is State.REJECTED
+
+    async def test_given_back_the_role_it_can_be_approved(self, world: World) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        world.access.policy = self.DEMOTED
+        refused = await world.flow.decide(r.id, LEAD, "ravi", approve=True, note=None)
+        assert isinstance(refused, str)
+        world.access.policy = POLICY
+        decided = await world.flow.decide(r.id, LEAD, "ravi", approve=True, note=None)
+        assert isinstance(decided, Request) and decided.state is State.APPROVED
 
 
 class TestRecover:

@@ -101,6 +101,25 @@ class TestMayDecide:
         assert may_decide(request(state), AGENT, Role.AGENT, T0) is Blocked.DECIDED
         assert may_decide(request(state), "U05GUEST", None, T0) is Blocked.DECIDED
 
+    def test_an_approval_for_a_requester_the_policy_no_longer_allows_is_blocked(self) -> None:
+        blocked = may_decide(
+            request(), LEAD, Role.APPROVER, T0, approve=True, requester_allowed=False
+        )
+        assert blocked is Blocked.REQUESTER_NOT_ALLOWED
+
+    def test_such_a_request_can_still_be_rejected(self) -> None:
+        assert may_decide(request(), LEAD, Role.APPROVER, T0, requester_allowed=False) is None
+
+    def test_the_requester_s_access_is_told_after_who_may_decide(self) -> None:
+        late = T0 + timedelta(hours=5)
+        for user, role, when, told in [
+            (LEAD, Role.APPROVER, late, Blocked.EXPIRED),
+            (AGENT, Role.ADMIN, T0, Blocked.OWN_REQUEST),
+            ("U04VIEWER", Role.VIEWER, T0, Blocked.NOT_APPROVER),
+        ]:
+            blocked = may_decide(request(), user, role, when, approve=True, requester_allowed=False)
+            assert blocked is told
+
 
 class TestWhyApproval:
     @pytest.mark.parametrize("verb", [Verb.ISSUE, Verb.REDEEM])

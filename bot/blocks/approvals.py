@@ -26,7 +26,7 @@ from slack_sdk.models.views import View
 from bot.approvals import Blocked, PreCheck, Request, State, Why
 from bot.blocks.blockkit import md, small
 from bot.blocks.format import chunks, day, escape, local_time, lower_first, mention, truncate
-from bot.blocks.messages import people
+from bot.blocks.messages import VERB_DOING, people
 from bot.blocks.results import (
     SlackMessage,
     busy_text,
@@ -331,6 +331,13 @@ def blocked_text(blocked: Blocked, request: Request, approvers: Sequence[str]) -
             return (
                 f"This request expired {local_time(request.expires_at)}. "
                 f"Ask {mention(request.requester)} to ask again if it is still needed."
+            )
+        case Blocked.REQUESTER_NOT_ALLOWED:
+            return (
+                f"{mention(request.requester)} may no longer {VERB_DOING[request.verb]} here "
+                "(their role or this channel was taken off policy.toml since they asked), "
+                "so this can't be approved. Reject it, or approve it once an admin has "
+                "given them back the access."
             )
     return lost_race_text(request, plain=False)
 
