@@ -243,9 +243,15 @@ def _at_most(verb: Verb, args: list[str], limit: int) -> None:
         raise UsageError(f"`{verb}` takes {takes}; “{_shorten(' '.join(extra))}” {what}.", verb)
 
 
+#: Help topics that aren't verbs: approving is a button, and ``pending`` is where it starts.
+_HELP_TOPICS = dict.fromkeys(("approve", "approval", "approvals", "reject"), Verb.PENDING)
+
+
 def _parse_help(verb: Verb, args: list[str]) -> Command | OpenForm:
     _at_most(verb, args, 1)
-    return Help(_verb(args[0], verb)) if args else Help()
+    if not args:
+        return Help()
+    return Help(_HELP_TOPICS.get(args[0].lower()) or _verb(args[0], verb))
 
 
 def _parse_log(verb: Verb, args: list[str]) -> Command | OpenForm:

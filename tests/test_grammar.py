@@ -56,6 +56,8 @@ def usage_error(text: str) -> UsageError:
         ("help redeem", Help(Verb.REDEEM)),
         ("HELP Lookup", Help(Verb.GET)),
         ("help help", Help(Verb.HELP)),
+        ("help approve", Help(Verb.PENDING)),  # approving is a button: pending says how
+        ("help Reject", Help(Verb.PENDING)),
         ("get GOOD100", Get(("GOOD100",))),
         ("get good100", Get(("GOOD100",))),
         ("get GOOD100,GOOD200", Get(("GOOD100", "GOOD200"))),

@@ -79,4 +79,9 @@ _OPTIONS = {
         "`txn=` the bill number, `amount=` the bill amount (numbers only), `validation=` the "
         "code the customer was sent, for coupons that need one."
     ),
+    Verb.PENDING: (
+        "Approvers approve or reject with the buttons on a request's card, in its thread "
+        "(`pending` links each one); a modal then asks them to confirm. Nobody can approve "
+        "their own request."
+    ),
 }

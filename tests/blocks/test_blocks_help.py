@@ -101,6 +101,13 @@ def test_help_on_one_verb_shows_just_that_verb() -> None:
     )
 
 
+def test_help_on_pending_says_how_approving_works() -> None:
+    text, _ = body(help_message("viewer", VIEWER_VERBS, ADMINS, topic=Verb.PENDING))
+
+    assert "buttons on a request's card, in its thread" in text
+    assert "Nobody can approve their own request." in text
+
+
 def test_help_on_a_verb_the_user_cannot_use_says_so() -> None:
     text, _ = body(help_message("viewer", VIEWER_VERBS, ADMINS, topic=Verb.REDEEM))
 
