@@ -18,6 +18,7 @@ from bot.capillary.identifiers import (
     looks_like_customer,
     parse_coupon_code,
     parse_customer,
+    scrub,
 )
 from bot.commands import UsageError, Verb
 from bot.grammar import VERB_ALIASES, join_phone_groups
@@ -25,7 +26,9 @@ from bot.grammar import VERB_ALIASES, join_phone_groups
 __all__ = ["mentioned_user", "parse_log_filters"]
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")  # as Slack sends one in text
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# A bare user id, as the CLI takes one: Slack's start U0 or W0. A looser pattern would read
+# codes like WELCOME50 or UPGRADE10 as people and find nothing for them.
+_USER_ID = re.compile(r"^[UW]0[A-Z0-9]{6,}$")
 _RELATIVE = re.compile(r"^(\d{1,4})([hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -34,11 +37,16 @@ def parse_log_filters(text: str, *, now: datetime | None = None) -> AuditFilter:
     """The filters in ``text``; raises :class:`UsageError` naming what is wrong. ``limit`` is
     None when ``limit=`` wasn't given (the reader decides what "every match" means)."""
     words = join_phone_groups(text.split())  # ``+91 98765 43210`` is one customer
-    options = dict(_option(w) for w in words if "=" in w and not w.startswith("<"))
+    options: dict[str, str] = {}
+    for key, value in (_option(w) for w in words if "=" in w and not w.startswith("<")):
+        if key in options:
+            raise UsageError(f"{key}= is given twice; give it once.", Verb.LOG)
+        options[key] = value
     subjects = [w for w in words if "=" not in w or w.startswith("<")]
     if len(subjects) > 1:
+        extra = scrub(subjects[1])[:40]  # it may be a customer's number: never echoed whole
         raise UsageError(
-            f"`log` takes one coupon code, customer or @user; “{subjects[1]}” is one too many.",
+            f"`log` takes one coupon code, customer or @user; “{extra}” is one too many.",
             Verb.LOG,
         )
     found = _subject(subjects[0]) if subjects else AuditFilter()

@@ -30,6 +30,10 @@ RIYA_EMAIL = parse_customer("riya@example.com")
         ("<@U03AGENT>", AuditFilter(actor="U03AGENT")),
         ("<@U03AGENT|asha>", AuditFilter(actor="U03AGENT")),
         ("U03AGENT", AuditFilter(actor="U03AGENT")),
+        ("W012A3CDE", AuditFilter(actor="W012A3CDE")),
+        # Codes that start like a user id are codes: Slack's ids start U0 or W0.
+        ("WELCOME50", AuditFilter(code="WELCOME50")),
+        ("UPGRADE10", AuditFilter(code="UPGRADE10")),
         ("action=lookup", AuditFilter(verb="get")),
         ("status=FAILED limit=5", AuditFilter(outcome=AuditOutcome.FAILED, limit=5)),
         ("since=7d", AuditFilter(since=NOW - timedelta(days=7))),
@@ -81,8 +85,17 @@ def test_the_limit_says_whether_one_was_asked_for(text: str, limit: int | None) 
         ("DROP;TABLE", "not a coupon code"),
         ("+12", "mobile number"),
         ("@asha", "isn't a Slack mention: type @ and pick the person .* or give their user id"),
+        ("action=get action=redeem", "action= is given twice; give it once"),
+        ("GOOD100 limit=5 LIMIT=9", "limit= is given twice"),
     ],
 )
 def test_refusals(text: str, complaint: str) -> None:
     with pytest.raises(UsageError, match=complaint):
         parse_log_filters(text, now=NOW)
+
+
+def test_a_second_subject_that_is_a_customer_is_not_echoed_whole() -> None:
+    with pytest.raises(UsageError) as refused:
+        parse_log_filters("GOOD100 +919876543210", now=NOW)
+    assert "9876543210" not in str(refused.value)
+    assert "“••••3210” is one too many" in str(refused.value)
