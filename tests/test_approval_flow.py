@@ -421,7 +421,9 @@ class TestRecover:
         assert world.capillary_calls("/v1.1/coupon/redeem") == 0
         stopped = await world.get(r.id)
         assert stopped.state is State.FAILED and stopped.result == TOO_LATE
-        assert "the request's time ran out, so nothing was sent" in world.thread_text(stopped)
+        told = world.thread_text(stopped)
+        assert "this redeem of GOOD100 was approved, but" in told
+        assert "the request's time ran out, so nothing was sent" in told
         assert TOO_LATE in json.dumps(world.card(stopped).blocks, ensure_ascii=False)
         (not_run,) = world.trail.of(AuditEventKind.OUTCOME)
         assert not_run.outcome is AuditOutcome.FAILED and not_run.approval_id == r.id
@@ -542,7 +544,7 @@ class TestExpiry:
         expired = await world.get(r.id)
         assert expired.state is State.EXPIRED
         thread, updates = len(world.thread(expired)), len(world.emulator.state.calls("chat.update"))
-        assert "nobody approved this in time" in world.thread_text(expired)
+        assert "nobody approved this redeem of GOOD100 in time" in world.thread_text(expired)
         card = json.dumps(world.card(expired).blocks, ensure_ascii=False)
         assert "⌛ Expired" in card and BlockId.DECISION not in card
         assert await world.flow.expire_due() == 0

@@ -399,12 +399,19 @@ def rejected_notice(request: Request) -> str:
     who = mention(request.decided_by) if request.decided_by else "an approver"
     why = _in_quotes(request.note)
     return (
-        f"{mention(request.requester)}: {who} rejected this{f': {why}' if why else ''}. "
+        f"{mention(request.requester)}: {who} rejected {_this(request)}"
+        f"{f': {why}' if why else ''}. "
         f"Nothing was sent to Capillary. *Next step:* {_AFTER_REJECTION}"
     )
 
 
 _AFTER_REJECTION = "tell the customer, or change the request and ask again."
+
+
+def _this(request: Request) -> str:
+    """What a notice is about, so the thread reads on its own: ``this redeem of GOOD100``."""
+    joint = "of" if request.verb is Verb.REDEEM else "from"
+    return f"this {request.verb.value} {joint} {escape(request.subject)}"
 
 
 NO_THREAD = "❌ Not started: Slack didn't take its thread. Nothing was sent to Capillary."
@@ -415,17 +422,18 @@ TOO_LATE = "❌ Not carried out: the bot was down until its time ran out. Nothin
 def too_late_notice(request: Request) -> str:
     """After a restart: an approved request whose time ran out while the bot was down."""
     return (
-        f"{mention(request.requester)} this was approved, but the bot stopped before carrying "
-        "it out and was back only after the request's time ran out, so nothing was sent to "
-        f"Capillary. Ask again (`/coupon {request.verb.value} …`) if it is still needed."
+        f"{mention(request.requester)} {_this(request)} was approved, but the bot stopped "
+        "before carrying it out and was back only after the request's time ran out, so "
+        f"nothing was sent to Capillary. Ask again (`/coupon {request.verb.value} …`) if it "
+        "is still needed."
     )
 
 
 def expired_notice(request: Request) -> str:
     return (
-        f"{mention(request.requester)} nobody approved this in time, so it expired and nothing "
-        f"was sent to Capillary. Ask again (`/coupon {request.verb.value} …`) if it is still "
-        "needed."
+        f"{mention(request.requester)} nobody approved {_this(request)} in time, so it "
+        "expired and nothing was sent to Capillary. Ask again "
+        f"(`/coupon {request.verb.value} …`) if it is still needed."
     )
 
 

@@ -20,6 +20,7 @@ from bot.blocks.approvals import (
     approve_modal,
     blocked_text,
     duplicate_text,
+    expired_notice,
     home_view,
     lost_race_text,
     over_limit_text,
@@ -29,6 +30,7 @@ from bot.blocks.approvals import (
     reject_modal,
     rejected_notice,
     result_line,
+    too_late_notice,
 )
 from bot.blocks.format import plain
 from bot.blocks.messages import refusal
@@ -215,7 +217,7 @@ class TestCard:
     def test_rejected_notice_tells_the_requester_who_rejected_and_what_next(self) -> None:
         notice = rejected_notice(decided(State.REJECTED, note="bill was already paid"))
         assert notice == (
-            "<@U03AGENT>: <@U02LEAD> rejected this: “bill was already paid”. "
+            "<@U03AGENT>: <@U02LEAD> rejected this redeem of GOOD100: “bill was already paid”. "
             "Nothing was sent to Capillary. "
             "*Next step:* tell the customer, or change the request and ask again."
         )
@@ -223,8 +225,15 @@ class TestCard:
     def test_rejected_notice_without_a_reason_or_an_approver(self) -> None:
         notice = rejected_notice(request(State.REJECTED))
         assert notice.startswith(
-            "<@U03AGENT>: an approver rejected this. Nothing was sent to Capillary. "
+            "<@U03AGENT>: an approver rejected this redeem of GOOD100. Nothing was sent to "
+            "Capillary. "
         )
+
+    def test_notices_name_what_they_are_about(self) -> None:
+        issue = request(State.REJECTED, command=Issue("1001", RIYA))
+        assert "an approver rejected this issue from series 1001." in rejected_notice(issue)
+        assert "nobody approved this issue from series 1001 in time" in expired_notice(issue)
+        assert too_late_notice(issue).startswith("<@U03AGENT> this issue from series 1001 was")
 
     def test_expired_says_so_and_has_no_buttons(self) -> None:
         r = request(State.EXPIRED, finished_at=T0 + timedelta(hours=4, seconds=20))

@@ -149,10 +149,10 @@ class TestReject:
         assert "Rejected by <@U02LEAD>" in text and "“bill was already paid”" in text
         assert not has_buttons(card_now(stack, card))
         notice = await stack.emulator.state.wait_for(
-            lambda: next((r for r in stack.replies(parent) if "rejected this" in r.text), None)
+            lambda: next((r for r in stack.replies(parent) if " rejected " in r.text), None)
         )
         assert notice.text.startswith(
-            "<@U03AGENT>: <@U02LEAD> rejected this: “bill was already paid”. "
+            "<@U03AGENT>: <@U02LEAD> rejected this redeem of GOOD100: “bill was already paid”. "
             "Nothing was sent to Capillary. *Next step:*"
         )
         assert stack.capillary_calls("/v1.1/coupon/redeem") == 0
@@ -280,7 +280,9 @@ class TestExpiry:
             notice = await stack.emulator.state.wait_for(
                 lambda: next((r for r in stack.replies(parent) if "expired" in r.text), None)
             )
-            assert notice.text.startswith("<@U03AGENT> nobody approved this in time")
+            assert notice.text.startswith(
+                "<@U03AGENT> nobody approved this redeem of GOOD100 in time"
+            )
             assert db_states(tmp_path / "bot.sqlite3") == ["expired"]
             assert stack.capillary_calls("/v1.1/coupon/redeem") == 0
 
