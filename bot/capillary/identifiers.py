@@ -116,6 +116,7 @@ def parse_customer(text: str) -> CustomerId:
         raise InvalidInputError(
             "A customer is needed: a mobile number, an email, or ext:/id:/card:."
         )
+    _refuse_masked(token)
     for prefix, kind in _PREFIXES.items():
         if token.lower().startswith(prefix):
             value = token[len(prefix) :].strip()
@@ -175,8 +176,17 @@ _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
 
 
 def parse_coupon_code(text: str) -> str:
-    """A coupon code: 1–40 letters, digits, ``-`` or ``_``; Capillary ignores case."""
+    """A coupon code: 1–40 letters, digits, ``-`` or ``_``; Capillary ignores case. Digits
+    only, as many as a mobile number has, are refused: such a code would be shown and
+    audited as it is, and it is far more likely a customer's number typed first."""
     code = text.strip()
+    _refuse_masked(code)
+    if _looks_like_mobile(code):
+        raise InvalidInputError(
+            f"“{mask_text(code)}” looks like a mobile number, not a coupon code (numbers that "
+            "long are never shown, to keep customers' numbers out of the channel). The code "
+            "comes first, then the customer: GOOD100 +919876543210."
+        )
     if not _CODE.match(code):
         raise InvalidInputError(
             f"“{_shorten(code)}” is not a coupon code: codes are letters and digits, like GOOD100."
@@ -185,13 +195,27 @@ def parse_coupon_code(text: str) -> str:
 
 
 def parse_series_id(text: str) -> str:
-    """A coupon series id: a positive number."""
+    """A coupon series id: a positive number, without leading zeros (``01001`` is 1001)."""
     series = text.strip()
     if not (series.isascii() and series.isdigit() and len(series) <= 18 and int(series) > 0):
         raise InvalidInputError(
             f"“{_shorten(series)}” is not a series id: series ids are numbers, like 1001."
         )
-    return series
+    return str(int(series))
+
+
+def _looks_like_mobile(token: str) -> bool:
+    digits = token.removeprefix("+")
+    return digits.isascii() and digits.isdigit() and len(digits) >= _MOBILE_DIGITS[0]
+
+
+def _refuse_masked(token: str) -> None:
+    """A value copied from one of the bot's own masked displays (``••••3210``)."""
+    if "•" in token:
+        raise InvalidInputError(
+            "That is a masked value, as the bot shows customers (••••3210, r•••@example.com): "
+            "type the customer's full mobile number or email, or the coupon code itself."
+        )
 
 
 def mask_text(value: str) -> str:

@@ -114,9 +114,33 @@ def test_coupon_code_and_series() -> None:
     for bad in ["", "GOOD 100", "DROP;TABLE", "x" * 41]:
         with pytest.raises(InvalidInputError, match="not a coupon code"):
             parse_coupon_code(bad)
-    for bad in ["", "abc", "0", "-1", "1" * 19]:
+    for bad in ["", "abc", "0", "-1", "1" * 19, "000"]:
         with pytest.raises(InvalidInputError, match="not a series id"):
             parse_series_id(bad)
+
+
+def test_a_series_id_is_a_number_so_leading_zeros_name_the_same_series() -> None:
+    # Capillary reads 01001 as 1001: kept as typed, it slipped past the duplicate rule.
+    assert parse_series_id("01001") == parse_series_id("001001") == "1001"
+
+
+@pytest.mark.parametrize("typed", ["919812345678", "+447700900123", "55512345"])
+def test_a_mobile_number_in_the_code_s_place_is_refused_without_echoing_it(typed: str) -> None:
+    with pytest.raises(InvalidInputError, match="looks like a mobile number") as refused:
+        parse_coupon_code(typed)
+    assert typed.lstrip("+")[:-4] not in str(refused.value)
+
+
+def test_shorter_numeric_codes_are_still_codes() -> None:
+    assert parse_coupon_code("1234567") == "1234567"
+
+
+@pytest.mark.parametrize("typed", ["••••3210", "r•••@example.com", "ext ••••5001"])
+def test_a_masked_value_copied_from_the_bot_is_refused_with_what_to_type(typed: str) -> None:
+    with pytest.raises(InvalidInputError, match="That is a masked value"):
+        parse_customer(typed)
+    with pytest.raises(InvalidInputError, match="That is a masked value"):
+        parse_coupon_code(typed)
 
 
 @pytest.mark.parametrize(
