@@ -82,6 +82,7 @@ def usage_error(text: str) -> UsageError:
         ),
         ("resend GOOD100 +919876543210", Resend("GOOD100", MOBILE)),
         ("issue 1001 +919876543210", Issue("1001", MOBILE)),
+        ("issue 01001 +919876543210", Issue("1001", MOBILE)),  # the same series, the same key
         ("issue 1001 id:98662653", Issue("1001", CustomerId(CustomerKind.ID, "98662653"))),
         ("redeem GOOD200 +919876543210", Redeem("GOOD200", MOBILE)),
         (
