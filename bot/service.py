@@ -194,9 +194,17 @@ class CouponService:
         self._now = now
         self._recheck_after = recheck_after_seconds
 
-    async def run(self, command: Get | SeriesInfo | Check | Resend | Issue | Redeem) -> Outcome:
-        """Carry out one command. Capillary's refusals and failures come back as outcomes."""
+    async def run(
+        self,
+        command: Get | SeriesInfo | Check | Resend | Issue | Redeem,
+        *,
+        before: Redeemability | None = None,
+    ) -> Outcome:
+        """Carry out one command. Capillary's refusals and failures come back as outcomes.
+        ``before``: for a redeem, the check made just before it (see :meth:`execute`)."""
         try:
+            if isinstance(command, Redeem):
+                return await self._redeem(command, before)
             return await self._dispatch(command)
         except CapillaryError as error:
             maybe_done = isinstance(command, Resend) and is_ambiguous(error)
@@ -219,6 +227,8 @@ class CouponService:
             if isinstance(check, Checked) and not check.result.is_redeemable:
                 reason = check.result.reason or explain_item(0)  # the parser always sets one
                 return Failed(command, reason, check.result.request_id)
+            before = check.result if isinstance(check, Checked) else None
+            return await self.run(command, before=before)
         return await self.run(command)
 
     async def reconcile(self, command: Issue | Redeem, unknown: OutcomeUnknown) -> Unknown:
@@ -243,7 +253,7 @@ class CouponService:
             case Issue():
                 return await self._issue(command)
             case Redeem():
-                return await self._redeem(command)
+                return await self._redeem(command, None)
 
     async def _get(self, command: Get) -> Outcome:
         by_id = command.customer and command.customer.kind is CustomerKind.ID
@@ -260,7 +270,7 @@ class CouponService:
             return Unknown(command, result, Known.CANNOT_TELL, self._now())
         return Issued(command, result)
 
-    async def _redeem(self, command: Redeem) -> Outcome:
+    async def _redeem(self, command: Redeem, before: Redeemability | None) -> Outcome:
         result = await self._capillary.redeem(
             command.code,
             command.customer,
@@ -269,47 +279,71 @@ class CouponService:
             validation_code=command.validation_code,
         )
         if isinstance(result, OutcomeUnknown):
-            return await self._reconcile_redeem(command, result)
+            return await self._reconcile_redeem(command, result, before)
         return Redeemed(command, result)
 
-    async def _reconcile_redeem(self, command: Redeem, unknown: OutcomeUnknown) -> Unknown:
-        """Ask ``coupon/get`` whether the coupon now shows our redemption. "Not redeemed" is
+    async def _reconcile_redeem(
+        self, command: Redeem, unknown: OutcomeUnknown, before: Redeemability | None = None
+    ) -> Unknown:
+        """Ask Capillary whether the coupon now shows our redemption. "Not redeemed" is
         asked again after ``recheck_after_seconds`` before it counts: it tells the agent to
         try again, and a redeem that outlived our timeout may still be in Capillary's hands."""
-        found = await self._redemption_now(command, unknown)
+        found = await self._redemption_now(command, unknown, before)
         if found.known is Known.DID_NOT_HAPPEN and self._recheck_after > 0:
             await asyncio.sleep(self._recheck_after)
-            found = await self._redemption_now(command, unknown)
+            found = await self._redemption_now(command, unknown, before)
         return found
 
-    async def _redemption_now(self, command: Redeem, unknown: OutcomeUnknown) -> Unknown:
+    async def _redemption_now(
+        self, command: Redeem, unknown: OutcomeUnknown, before: Redeemability | None
+    ) -> Unknown:
+        """``coupon/get`` (what the thread shows), and with the check made before the call,
+        ``isredeemable`` again: has this customer's count of redemptions gone up by one?"""
         try:
             lookup = await self._capillary.get(command.code)
         except CapillaryError:
             return Unknown(command, unknown, Known.CANNOT_TELL, self._now())
         coupon = lookup.coupons[0] if lookup.coupons else None
-        known = _redemption_verdict(coupon, command, self._now())
+        counts = None
+        if before is not None and before.redemptions_by_user is not None:
+            try:
+                after = await self._capillary.is_redeemable(command.code, command.customer)
+            except CapillaryError:
+                after = None
+            if after is not None and after.redemptions_by_user is not None:
+                counts = (before.redemptions_by_user, after.redemptions_by_user)
+        known = _redemption_verdict(coupon, command, counts)
         return Unknown(command, unknown, known, self._now(), coupon)
 
 
-_RECENT_SECONDS = 3600
+def _redemption_verdict(
+    coupon: CouponDetails | None, command: Redeem, counts: tuple[int, int] | None
+) -> Known:
+    """What a lost redeem did, from the coupon now and (``counts``) this customer's
+    redemptions of it before the call and now.
 
+    - The coupon shows no redemption at all: it did not happen.
+    - The count went up by one: it did. Unchanged: it did not. Where the latest redemption's
+      bill number says otherwise, the two disagree and nobody can tell.
+    - Without counts, only our bill number on the latest redemption says it was ours.
 
-def _redemption_verdict(coupon: CouponDetails | None, command: Redeem, now: datetime) -> Known:
-    """No redemption: it did not happen. Ours (same bill, or just now): it did. Else: can't tell."""
-    if coupon is None:
-        return Known.CANNOT_TELL
-    redemption = coupon.redemption
-    if redemption is None:
+    Capillary's redemption time is never used: it names no time zone, so "just now" could
+    be hours off, and a redemption by someone else could pass for ours.
+    """
+    redemption = coupon.redemption if coupon is not None else None
+    if coupon is not None and redemption is None:
         return Known.DID_NOT_HAPPEN
-    if command.bill_number and redemption.bill_number:
-        return (
-            Known.HAPPENED if redemption.bill_number == command.bill_number else Known.CANNOT_TELL
-        )
-    when = redemption.redeemed_on
-    if when is not None and when.tzinfo is None:
-        when = when.astimezone()  # Capillary names no zone: taken as the server's, as ever
-    if when is not None and abs((now - when).total_seconds()) < _RECENT_SECONDS:
+    bills = (command.bill_number, redemption.bill_number if redemption else None)
+    same_bill = bool(bills[0] and bills[1] and bills[0] == bills[1])
+    other_bill = bool(bills[0] and bills[1] and bills[0] != bills[1])
+    if counts is not None:
+        earlier, now = counts
+        if now == earlier + 1:
+            return Known.CANNOT_TELL if other_bill else Known.HAPPENED
+        if now == earlier:
+            return Known.CANNOT_TELL if same_bill else Known.DID_NOT_HAPPEN
+        return Known.CANNOT_TELL
+    if same_bill:
         return Known.HAPPENED
     return Known.CANNOT_TELL
 

@@ -542,13 +542,98 @@ async def test_lost_redeem_showing_our_bill_happened(
     assert outcome.coupon == ours
 
 
-async def test_lost_redeem_without_a_bill_that_shows_a_redemption_just_now_happened(
-    service: CouponService, capillary: FakeCapillary
+@pytest.mark.parametrize("ago", [timedelta(minutes=2), timedelta(hours=5, minutes=30)])
+async def test_lost_redeem_without_a_bill_or_counts_cannot_tell_however_recent_it_looks(
+    service: CouponService, capillary: FakeCapillary, ago: timedelta
 ) -> None:
-    recent = redeemed_coupon(None, NOW - timedelta(minutes=2))
+    # Capillary's time names no zone: an org on IST read by a bot on UTC makes a redemption
+    # 5½ hours old look like "just now" (and someone else's redemption look like ours).
+    recent = redeemed_coupon(None, NOW - ago)
     outcome = await run_lost_redeem(service, capillary, lookup(recent), Redeem("GOOD200", MOBILE))
 
-    assert outcome.known is Known.HAPPENED
+    assert outcome.known is Known.CANNOT_TELL
+
+
+def redeemable(by_user: int | None, left: int = -1) -> Redeemability:
+    return Redeemability.model_validate(
+        {
+            "code": "GOOD200",
+            "is_redeemable": True,
+            "redemptions_left": left,
+            "no_of_redemptions_by_user": by_user,
+        }
+    )
+
+
+async def execute_lost_redeem(
+    capillary: FakeCapillary, after: list[CouponLookup], counts: list[Redeemability | Exception]
+) -> Unknown:
+    """A redeem through :meth:`execute` (checked first) whose answer is lost."""
+    service = CouponService(capillary, now=lambda: NOW, recheck_after_seconds=0.01)
+    capillary.redeems.append(unknown())
+    capillary.gets.extend(after)
+    capillary.checks.extend(counts)
+    outcome = await service.execute(Redeem("GOOD200", MOBILE))
+    assert isinstance(outcome, Unknown)
+    return outcome
+
+
+async def test_a_lost_redeem_whose_customer_count_went_up_by_one_happened(
+    capillary: FakeCapillary,
+) -> None:
+    shown = redeemed_coupon(None, NOW - timedelta(hours=5, minutes=30))  # the time is no help
+    outcome = await execute_lost_redeem(capillary, [lookup(shown)], [redeemable(2), redeemable(3)])
+
+    assert outcome.known is Known.HAPPENED and outcome.coupon == shown
+    methods = [call.method for call in capillary.calls]
+    assert methods == ["is_redeemable", "redeem", "get", "is_redeemable"]
+
+
+async def test_a_lost_redeem_showing_someone_else_s_redemption_did_not_happen(
+    capillary: FakeCapillary,
+) -> None:
+    # A shareable coupon: its latest redemption is another customer's, just now. This
+    # customer's count did not move, checked twice: ours never went through.
+    theirs = redeemed_coupon(None, NOW - timedelta(minutes=1))
+    outcome = await execute_lost_redeem(
+        capillary, [lookup(theirs), lookup(theirs)], [redeemable(0), redeemable(0), redeemable(0)]
+    )
+
+    assert outcome.known is Known.DID_NOT_HAPPEN
+    assert [call.method for call in capillary.calls].count("is_redeemable") == 3
+
+
+@pytest.mark.parametrize(
+    ("counts", "bill", "known"),
+    [
+        ((1, 2), "B-0001", Known.CANNOT_TELL),  # one more, but the latest is another bill
+        ((1, 1), "B-1182", Known.CANNOT_TELL),  # none more, yet the latest is our bill
+        ((1, 3), None, Known.CANNOT_TELL),  # two more: someone else redeemed too
+        ((1, 2), "B-1182", Known.HAPPENED),
+    ],
+)
+async def test_counts_and_bill_numbers_that_disagree_cannot_tell(
+    capillary: FakeCapillary, counts: tuple[int, int], bill: str | None, known: Known
+) -> None:
+    service = CouponService(capillary, now=lambda: NOW, recheck_after_seconds=0)
+    capillary.checks.extend([redeemable(counts[0]), redeemable(counts[1])])
+    capillary.redeems.append(unknown())
+    capillary.gets.append(lookup(redeemed_coupon(bill, NOW)))
+
+    outcome = await service.execute(Redeem("GOOD200", MOBILE, "B-1182"))
+
+    assert isinstance(outcome, Unknown) and outcome.known is known
+
+
+@pytest.mark.parametrize("after", [None, CapillaryItemError(730, "Unknown error")])
+async def test_without_a_count_after_the_call_only_the_bill_tells(
+    capillary: FakeCapillary, after: Exception | None
+) -> None:
+    shown = redeemed_coupon(None, NOW)
+    second: Redeemability | Exception = after if isinstance(after, Exception) else redeemable(None)
+    outcome = await execute_lost_redeem(capillary, [lookup(shown)], [redeemable(0), second])
+
+    assert outcome.known is Known.CANNOT_TELL
 
 
 async def test_lost_redeem_showing_an_old_redemption_with_another_bill_cannot_tell(
