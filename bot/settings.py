@@ -63,7 +63,9 @@ class CapillarySettings(BaseSettings):
         description="Cluster host, e.g. https://eu.api.capillarytech.com, or 'sandbox' for the "
         "built-in sandbox. Required for serve.",
     )
-    username: str | None = Field(default=None, description="Till username for Basic auth.")
+    username: SecretStr | None = Field(
+        default=None, description="Till username for Basic auth (a credential: never shown)."
+    )
     password: SecretStr | None = Field(
         default=None, description="Till password; the bot sends its MD5, as Capillary expects."
     )

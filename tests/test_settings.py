@@ -38,6 +38,7 @@ def test_defaults_from_an_empty_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_environment_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAPILLARY_BASE_URL", "sandbox")
     monkeypatch.setenv("CAPILLARY_PASSWORD", "hunter2")
+    monkeypatch.setenv("CAPILLARY_USERNAME", "till-mumbai-07")
     monkeypatch.setenv("CAPILLARY_TIMEOUT_SECONDS", "2.5")
     monkeypatch.setenv("COUPON_BOT_LOG_FORMAT", "json")
     settings = load_settings(env_file=None)
@@ -45,6 +46,7 @@ def test_environment_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.capillary.timeout_seconds == 2.5
     assert settings.bot.log_format == "json"
     assert "hunter2" not in repr(settings)
+    assert "till-mumbai-07" not in repr(settings)  # DESIGN: credentials typed SecretStr
     assert settings.capillary.password is not None
     assert settings.capillary.password.get_secret_value() == "hunter2"
 

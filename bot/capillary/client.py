@@ -121,12 +121,9 @@ def auth_from_settings(settings: CapillarySettings, base_url: str) -> Auth:
         and not (is_placeholder(key) or is_placeholder(secret))
     ):
         return OAuth(base_url, key, secret)
-    if (
-        settings.username
-        and settings.password is not None
-        and not is_placeholder(settings.password)
-    ):
-        return BasicAuth(settings.username, settings.password)
+    username = settings.username.get_secret_value() if settings.username else ""
+    if username and settings.password is not None and not is_placeholder(settings.password):
+        return BasicAuth(username, settings.password)
     raise ValueError(
         "Capillary credentials are missing: set CAPILLARY_OAUTH_KEY and CAPILLARY_OAUTH_SECRET, "
         "or CAPILLARY_USERNAME and CAPILLARY_PASSWORD."
