@@ -109,7 +109,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     from bot.logs import configure_logging
     from bot.policy import PolicyError, load_policy
-    from bot.server import serve_http, serve_socket_mode
+    from bot.server import CannotListen, serve_http, serve_socket_mode
     from bot.settings import missing_credentials
 
     settings = _settings()
@@ -132,8 +132,12 @@ def _run_serve(args: argparse.Namespace) -> int:
         if args.socket_mode
         else serve_http(settings, args.host)
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run)
+    except CannotListen as error:
+        print(f"coupon-bot: {error} (COUPON_BOT_PORT or --port)", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -44,6 +45,7 @@ from bot.storage.approvals import ApprovalStore
 
 __all__ = [
     "EVENTS_PATH",
+    "CannotListen",
     "RunningBot",
     "bot_deps",
     "capillary_client",
@@ -136,6 +138,10 @@ async def capillary_client(
         ) as client:
             log.info("Capillary: built-in sandbox at %s", sandbox.base_url)
             yield client
+
+
+class CannotListen(Exception):
+    """The port can't be bound (in use, say): one line for the person starting the bot."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +383,11 @@ async def _site(
     runner = web.AppRunner(application, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port, backlog=backlog).start()
+        try:
+            await web.TCPSite(runner, host, port, backlog=backlog).start()
+        except OSError as error:  # in use, not allowed, no such address
+            why = os.strerror(error.errno) if error.errno else str(error)
+            raise CannotListen(f"can't listen on {host}:{port}: {why}") from error
         yield int(runner.addresses[0][1])
     finally:
         await runner.cleanup()

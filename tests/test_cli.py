@@ -212,3 +212,31 @@ def test_audit_names_an_invalid_setting_in_one_line(tmp_path: Path) -> None:
         "coupon-bot: COUPON_BOT_PORT: Input should be a valid integer, unable to parse string "
         "as an integer."
     ]
+
+
+async def test_a_port_in_use_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    async with running_slack_emulator() as emulator:
+        env = clean_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET="serve-secret",
+            SLACK_API_URL=emulator.api_url,
+            CAPILLARY_BASE_URL="sandbox",
+            COUPON_BOT_POLICY=str(DEMO_POLICY),
+        )
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = str(taken.getsockname()[1])
+            process = await asyncio.create_subprocess_exec(
+                *(sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", port),
+                env=env,
+                cwd=tmp_path,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    stderr = err.decode()
+    assert process.returncode == 2
+    assert "Traceback" not in stderr
+    assert f"coupon-bot: can't listen on 127.0.0.1:{port}: " in stderr
+    assert "(COUPON_BOT_PORT or --port)" in stderr
