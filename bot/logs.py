@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Literal, TextIO
 
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
 __all__ = [
     "LIBRARY_FLOORS",
     "CorrelationFilter",
@@ -123,7 +125,12 @@ class LibraryFloors(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "slack_bolt.AsyncApp" and record.msg == _TOKEN_UNUSED:
+            return False  # every start: Bolt read SLACK_BOT_TOKEN too, and our client has it
         return record.levelno >= _floor(record.name)
+
+
+_TOKEN_UNUSED = warning_client_prioritized_and_token_skipped()
 
 
 @lru_cache(maxsize=512)

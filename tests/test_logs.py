@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
 import pytest
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -139,6 +140,22 @@ def test_chatty_libraries_are_held_at_their_floor_even_at_debug() -> None:
         "httpx [-]: httpx warning",
         "httpxtra [-]: another library, not held",
         "coupon_bot.test [-]: ours at debug",
+    ]
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_bolt_s_token_unused_warning_is_not_logged_at_each_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # serve builds its own Web API client; Bolt also reads SLACK_BOT_TOKEN and warns that it
+    # won't use it, on every start. Other warnings from Bolt still show.
+    stream = io.StringIO()
+    configure_logging("text", stream=stream)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
+    AsyncApp(client=AsyncWebClient(token="xoxb-from-env"), signing_secret="s")
+    logging.getLogger("slack_bolt.AsyncApp").warning("another warning")
+    assert [line.split(" ", 3)[-1] for line in lines(stream)] == [
+        "slack_bolt.AsyncApp [-]: another warning"
     ]
 
 
