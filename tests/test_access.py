@@ -220,7 +220,10 @@ async def test_no_policy_says_whoever_runs_the_bot_must_write_one() -> None:
 
     text = access.refusal_text(decision, Verb.REDEEM)
 
-    assert text.startswith("Nobody can redeem coupons yet: this bot has no policy file")
+    assert text.startswith(
+        "Nobody can redeem coupons yet: this bot's policy file (policy.toml) is missing or "
+        "gives nobody a role."
+    )
     assert "README" in text
 
 

@@ -126,8 +126,8 @@ def refusal(
     doing = VERB_DOING[verb]
     listed = channel_list(allowed_channels)
     first = {
-        RefusalReason.NO_POLICY: f"Nobody can {doing} yet: this bot has no policy file "
-        "(policy.toml).",
+        RefusalReason.NO_POLICY: f"Nobody can {doing} yet: this bot's policy file "
+        "(policy.toml) is missing or gives nobody a role.",
         RefusalReason.NO_ROLE: f"You need the {needed or 'viewer'} role to {doing}, "
         "and you have no role yet.",
         RefusalReason.ROLE_TOO_LOW: f"You need the {needed} role to {doing}.",
@@ -135,7 +135,7 @@ def refusal(
         f"policy.toml{': ' + listed if listed else ''}.",
     }[reason]
     grant = {
-        RefusalReason.NO_POLICY: "Whoever runs the bot needs to write one (see the README).",
+        RefusalReason.NO_POLICY: "Whoever runs the bot needs to fill it in (see the README).",
         RefusalReason.CHANNEL_NOT_ALLOWED: (
             f"Try one of those channels, or ask an admin ({people(admins)}) to add this one."
         ),
