@@ -106,10 +106,11 @@ class _Call:
 class _Unknown(Exception):
     """A write whose outcome cannot be known (internal: becomes OutcomeUnknown)."""
 
-    def __init__(self, reason: str, request_id: str | None = None):
+    def __init__(self, reason: str, request_id: str | None = None, code: str | None = None):
         super().__init__(reason)
         self.reason = reason
         self.request_id = request_id
+        self.code = code  # what cut it short (``timeout``, ``500``…), for the call's record
 
 
 def auth_from_settings(settings: CapillarySettings, base_url: str) -> Auth:
@@ -321,7 +322,7 @@ class CapillaryClient:
             self._settle(error)
             error.retry_after = _retry_after(response)
             if call.method == "POST" and is_ambiguous(error):
-                unknown = _Unknown(_unknown_reason(error), error.request_id)
+                unknown = _Unknown(_unknown_reason(error), error.request_id, error.code)
                 self._observe(call, attempt, started, response, unknown)
                 raise unknown from error
             self._observe(call, attempt, started, response, error)
@@ -501,7 +502,7 @@ def _unknown_reason(error: CapillaryError) -> str:
 
 
 def _outcome_code(outcome: object) -> str | None:
-    if isinstance(outcome, CapillaryError):
+    if isinstance(outcome, CapillaryError | _Unknown):
         return outcome.code
     return str(outcome) if isinstance(outcome, int) else None
 
