@@ -16,10 +16,12 @@ A request that needs no approval is stored as ``approved`` and executed at once.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.capillary.identifiers import InvalidInputError, parse_customer
+from bot.capillary.models import CustomerInfo
 from bot.commands import Issue, Redeem, Verb
 from bot.policy import Policy, Role
 
@@ -33,6 +35,7 @@ __all__ = [
     "State",
     "Why",
     "dedup_key",
+    "echoed_keys",
     "may_decide",
     "new_request_id",
     "why_approval",
@@ -128,6 +131,29 @@ def dedup_key(command: Issue | Redeem) -> str:
     what = command.code if isinstance(command, Redeem) else command.series_id
     customer = command.customer
     return f"{command.verb.value}:{what}:{customer.kind.value}:{customer.key}"
+
+
+def echoed_keys(command: Issue | Redeem, echoed: CustomerInfo | None) -> frozenset[str]:
+    """The duplicate keys of the customer as Capillary echoed them once the request was
+    done (mobile, email, external id, customer id): asked again for the same person typed
+    another way (their email after their mobile), it is the same request. Its own key and
+    anything unreadable are left out."""
+    if echoed is None:
+        return frozenset()
+    typed = (
+        echoed.mobile,
+        echoed.email,
+        f"ext:{echoed.external_id}" if echoed.external_id else None,
+        f"id:{echoed.id}" if echoed.id else None,
+    )
+    keys = set()
+    for text in filter(None, typed):
+        try:
+            customer = parse_customer(text)
+        except InvalidInputError:
+            continue
+        keys.add(dedup_key(replace(command, customer=customer)))
+    return frozenset(keys - {dedup_key(command)})
 
 
 def why_approval(policy: Policy, verb: Verb, role: Role | None) -> Why | None:

@@ -15,12 +15,14 @@ from bot.approvals import (
     State,
     Why,
     dedup_key,
+    echoed_keys,
     may_decide,
     new_request_id,
     why_approval,
 )
 from bot.blocks.approvals import read_request_id
 from bot.capillary.identifiers import CustomerId, CustomerKind, parse_customer
+from bot.capillary.models import CustomerInfo
 from bot.commands import Issue, Redeem, Verb
 from bot.grammar import parse_command
 from bot.policy import ApprovalRules, Policy, Role
@@ -119,6 +121,29 @@ class TestMayDecide:
         ]:
             blocked = may_decide(request(), user, role, when, approve=True, requester_allowed=False)
             assert blocked is told
+
+
+class TestEchoedKeys:
+    ECHO = CustomerInfo(
+        id="005001", mobile="919876543210", email="Riya.Sharma@example.com", external_id="EXT-5001"
+    )
+
+    def test_every_identifier_capillary_echoed_is_a_key_of_the_same_request(self) -> None:
+        command = Issue("1001", parse_customer("9876543210"))
+        assert echoed_keys(command, self.ECHO) == {
+            "issue:1001:email:riya.sharma@example.com",
+            "issue:1001:external_id:EXT-5001",
+            "issue:1001:id:5001",
+        }  # the mobile's key is the request's own: left out
+
+    def test_a_redeem_s_keys_name_its_code(self) -> None:
+        keys = echoed_keys(Redeem("GOOD100", parse_customer("ext:EXT-5001")), self.ECHO)
+        assert "redeem:GOOD100:mobile:9876543210" in keys
+
+    def test_nothing_echoed_or_unreadable_gives_nothing(self) -> None:
+        command = Issue("1001", parse_customer("9876543210"))
+        assert echoed_keys(command, None) == frozenset()
+        assert echoed_keys(command, CustomerInfo(mobile="NULL", email="-")) == frozenset()
 
 
 class TestWhyApproval:

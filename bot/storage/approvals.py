@@ -55,6 +55,10 @@ _COUNTED = (
 _NOT_TIMED_OUT = "NOT (state = 'pending' AND expires_at <= ?)"
 #: Finished states within :data:`DUPLICATE_WINDOW` that make a new request a duplicate.
 _RECENTLY = (State.DONE, State.UNKNOWN)
+#: Its own key, or one Capillary's echo of its customer gave it (two parameters: the key).
+_SAME_KEY = "(dedup_key = ? OR id IN (SELECT request_id FROM approval_keys WHERE dedup_key = ?))"
+#: Ran, or may have, within the window (parameters: the states, then the window's start).
+_RECENT_SUCCESS = f"(state IN ({', '.join('?' * len(_RECENTLY))}) AND finished_at >= ?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,21 +182,55 @@ class ApprovalStore:
         return await self._require(request_id) if changed else None
 
     async def finish(
-        self, request_id: str, to: State, *, at: datetime, result: str, expected: State
+        self,
+        request_id: str,
+        to: State,
+        *,
+        at: datetime,
+        result: str,
+        expected: State,
+        also_known_as: frozenset[str] = frozenset(),
     ) -> Request | None:
         """executing → done / failed / unknown (``expected`` is EXECUTING), or a request
         stranded before its call (found at startup, or whose thread couldn't be posted);
-        None if it was not in ``expected``."""
+        None if it was not in ``expected``. ``also_known_as``: more duplicate keys for it
+        (the customer as Capillary echoed them, :func:`bot.approvals.echoed_keys`)."""
         if to not in (State.DONE, State.FAILED, State.UNKNOWN):
             raise ValueError(f"a request finishes done, failed or unknown, not {to}")
-        changed = await self._execute(
-            "UPDATE approvals SET state = ?, finished_at = ?, result = ? "
-            "WHERE id = ? AND state = ?",
-            (to, format_time(at), result, request_id, expected),
-        )
+        async with self._lock:
+            cursor = await self._conn.execute(
+                "UPDATE approvals SET state = ?, finished_at = ?, result = ? "
+                "WHERE id = ? AND state = ?",
+                (to, format_time(at), result, request_id, expected),
+            )
+            changed = cursor.rowcount
+            if changed:
+                await self._conn.executemany(
+                    "INSERT OR IGNORE INTO approval_keys (dedup_key, request_id) VALUES (?, ?)",
+                    [(key, request_id) for key in sorted(also_known_as)],
+                )
+            await self._conn.commit()
         if changed and expected is State.PENDING:  # one never started: no longer pending
             await self.recount()
         return await self._require(request_id) if changed else None
+
+    async def done_for(self, request: Request, now: datetime) -> Request | None:
+        """Another request for the same thing that succeeded (or may have) within
+        :data:`DUPLICATE_WINDOW`, its customer typed the same way or echoed by Capillary as
+        this one's: checked again just before a request runs, since one opened while the
+        other waited could not be matched then."""
+        async with self._lock:
+            rows = await self._rows(
+                f"{_SELECT} WHERE id != ? AND {_SAME_KEY} AND {_RECENT_SUCCESS} "
+                "ORDER BY finished_at LIMIT 1",
+                (
+                    request.id,
+                    *(dedup_key(request.command),) * 2,
+                    *_RECENTLY,
+                    format_time(now - DUPLICATE_WINDOW),
+                ),
+            )
+        return rows[0] if rows else None
 
     async def expire_due(self, now: datetime) -> list[Request]:
         """pending → expired for every request past its time; the ones this call expired."""
@@ -274,12 +312,11 @@ class ApprovalStore:
 
     async def _duplicate_of(self, key: str, now: datetime) -> Request | None:
         live = ", ".join("?" * len(LIVE))
-        recent = ", ".join("?" * len(_RECENTLY))
         stamp = format_time(now)
         rows = await self._rows(
-            f"{_SELECT} WHERE dedup_key = ? AND ((state IN ({live}) AND {_NOT_TIMED_OUT}) OR "
-            f"(state IN ({recent}) AND finished_at >= ?)) ORDER BY created_at LIMIT 1",
-            (key, *LIVE, stamp, *_RECENTLY, format_time(now - DUPLICATE_WINDOW)),
+            f"{_SELECT} WHERE {_SAME_KEY} AND ((state IN ({live}) AND {_NOT_TIMED_OUT}) OR "
+            f"{_RECENT_SUCCESS}) ORDER BY created_at LIMIT 1",
+            (key, key, *LIVE, stamp, *_RECENTLY, format_time(now - DUPLICATE_WINDOW)),
         )
         return rows[0] if rows else None
 

@@ -145,6 +145,16 @@ _MOBILE_SEARCH = """
 CREATE INDEX audit_events_national ON audit_events (substr(customer, -10));
 """
 
+# The same customer typed another way (their email after their mobile) is found through the
+# identifiers Capillary echoed once a request was done (bot.approvals.echoed_keys).
+_APPROVAL_KEYS = """
+CREATE TABLE approval_keys (
+    dedup_key TEXT NOT NULL,
+    request_id TEXT NOT NULL REFERENCES approvals (id),
+    PRIMARY KEY (dedup_key, request_id)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit tables", _AUDIT_TABLES),
     Migration(2, "audit indexes", _AUDIT_INDEXES),
@@ -152,6 +162,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "approvals", _APPROVALS),
     Migration(5, "mobile duplicate keys", _MOBILE_DEDUP_KEYS),
     Migration(6, "mobile search", _MOBILE_SEARCH),
+    Migration(7, "echoed customer keys", _APPROVAL_KEYS),
 )
 
 _BOOKKEEPING = """

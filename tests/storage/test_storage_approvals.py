@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.approvals import DUPLICATE_WINDOW, LIMIT_WINDOW, PreCheck, Request, State, Why
+from bot.approvals import (
+    DUPLICATE_WINDOW,
+    LIMIT_WINDOW,
+    PreCheck,
+    Request,
+    State,
+    Why,
+    dedup_key,
+)
 from bot.capillary.identifiers import CustomerId, CustomerKind, parse_customer
 from bot.commands import Issue, Redeem, Verb
 from bot.storage import open_database
@@ -158,6 +166,66 @@ class TestOpen:
         live = await opened(store, request(at=T0 + timedelta(hours=1)))
         found = await store.open(request(at=T0 + timedelta(hours=2)), limit=None)
         assert found == Duplicate(live)
+
+
+class TestTheSameCustomerTypedAnotherWay:
+    """Capillary's echo of a done request's customer gives it more keys (its email after a
+    request by mobile): asking for the same thing by any of them is the same request."""
+
+    EMAIL = parse_customer("riya.sharma@example.com")
+    ECHOED = frozenset({dedup_key(Issue("1001", EMAIL)), dedup_key(Issue("1001", RIYA))})
+
+    async def done(
+        self, store: ApprovalStore, r: Request, at: datetime, *, stored: bool = False
+    ) -> Request:
+        if stored:  # opened already: approve and start it
+            assert await store.decide(r.id, State.APPROVED, by=LEAD, by_name=None, at=at, note=None)
+            assert await store.start(r.id)
+        else:
+            await run_to(store, r, State.EXECUTING, at)
+        done = await store.finish(
+            r.id, State.DONE, at=at, result="r", expected=State.EXECUTING, also_known_as=self.ECHOED
+        )
+        assert done is not None
+        return done
+
+    async def test_a_new_request_by_an_echoed_key_is_a_duplicate(
+        self, store: ApprovalStore
+    ) -> None:
+        first = await self.done(store, request(Issue("1001", RIYA)), T0)
+        by_email = request(Issue("1001", self.EMAIL), at=T0 + timedelta(minutes=2))
+        assert await store.open(by_email, limit=None) == Duplicate(first)
+        late = request(Issue("1001", self.EMAIL), at=T0 + DUPLICATE_WINDOW + timedelta(seconds=1))
+        assert await store.open(late, limit=None) == Opened(late)
+        other_series = request(Issue("1002", self.EMAIL), at=T0 + timedelta(minutes=2))
+        assert await store.open(other_series, limit=None) == Opened(other_series)
+
+    async def test_one_opened_while_the_other_waited_is_found_before_it_runs(
+        self, store: ApprovalStore
+    ) -> None:
+        # Both asked before either ran: nothing could match them then.
+        by_mobile = await opened(store, request(Issue("1001", RIYA)))
+        by_email = await opened(store, request(Issue("1001", self.EMAIL)))
+        assert await store.done_for(by_email, T0) is None
+        first = await self.done(store, by_mobile, T0 + timedelta(minutes=1), stored=True)
+        assert await store.done_for(by_email, T0 + timedelta(minutes=2)) == first
+        assert await store.done_for(first, T0 + timedelta(minutes=2)) is None  # not itself
+        later = T0 + timedelta(minutes=1) + DUPLICATE_WINDOW + timedelta(seconds=1)
+        assert await store.done_for(by_email, later) is None
+
+    async def test_a_failed_request_leaves_no_keys_that_block(self, store: ApprovalStore) -> None:
+        r = request(Issue("1001", RIYA))
+        await run_to(store, r, State.EXECUTING, T0)
+        await store.finish(
+            r.id,
+            State.FAILED,
+            at=T0,
+            result="r",
+            expected=State.EXECUTING,
+            also_known_as=self.ECHOED,
+        )
+        by_email = request(Issue("1001", self.EMAIL), at=T0 + timedelta(minutes=1))
+        assert await store.open(by_email, limit=None) == Opened(by_email)
 
 
 class TestDailyLimit:
