@@ -93,7 +93,7 @@ async def request(stack: Stack, text: str, line: str, *, by: str, approve: bool)
     )
     first, second = replies
     assert first.ts == card.ts  # the card first, then the result: in order, once each
-    assert ("redeemed for ••••3210" if approve else "rejected this redeem of") in shown(second)
+    assert ("redeemed for ••••3210" if approve else " rejected this ") in shown(second)
     card = stack.emulator.state.message(card.channel, card.ts) or card
     assert not any(b.get("block_id") == BlockId.DECISION for b in card.blocks)
     assert ("Approved by" if approve else "Rejected by") in shown(card), shown(card)
