@@ -127,11 +127,15 @@ class Recorder:
             self._ended(scene, AuditOutcome.REFUSED)
 
     def outcome(self, scene: Scene, outcome: Outcome) -> None:
-        """The end of a command: its status, and Capillary's verdict when there was one."""
+        """The end of a command: its status, and Capillary's verdict when there was one.
+
+        An issue's outcome also names the coupon it made (its series stays in ``series_id``),
+        so the code the customer holds finds who issued it and the approval it came from.
+        """
         code, message, request_id = _verdict(outcome)
         ended = AuditOutcome(outcome.status.value)
         self._emit(
-            scene,
+            replace(scene, code=_made(outcome) or scene.code),
             AuditEventKind.OUTCOME,
             outcome=ended,
             capillary_code=code,
@@ -237,6 +241,15 @@ class Recorder:
             latency_ms=latency_ms,
         )
         self._sink.record(event)
+
+
+def _made(outcome: Outcome) -> str | None:
+    """The code of the coupon an outcome brought into being, upper-case as codes are looked up
+    (``/coupon log h6bfkx37`` asks for ``H6BFKX37``); None for any other outcome."""
+    match outcome:
+        case Issued(coupon=coupon):
+            return coupon.code.upper()
+    return None
 
 
 def _verdict(outcome: Outcome) -> tuple[str | None, str | None, str | None]:
