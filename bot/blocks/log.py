@@ -73,7 +73,7 @@ def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
     # A call names its endpoint: a redeem's pre-check (coupon/isredeemable) is no redeem.
     call = event.event is AuditEventKind.CAPILLARY_CALL and event.capillary_endpoint
     doing = call.removeprefix("/v1.1/") if call else None
-    what = " ".join(x for x in (doing or event.verb, event.code or event.series_id) if x)
+    what = _subject(doing or event.verb, event.code, event.series_id)
     status = f" {STATUS_EMOJI[ParentStatus(event.outcome.value)]}" if event.outcome else ""
     parts = [f"{when}  {_WHAT.get(event.event.value, event.event.value)}: {escape(what)}{status}"]
     if event.actor:
@@ -86,3 +86,11 @@ def _line(row: AuditRow, links: Mapping[tuple[str, str], str]) -> str:
     if link:
         parts.append(f"<{link}|view thread>")
     return " · ".join(parts)
+
+
+def _subject(doing: str | None, code: str | None, series_id: str | None) -> str:
+    """``redeem GOOD100``, ``issue 1001``; a row naming both a series and a code is an issue
+    that made that coupon: ``issue from series 1001 → H6BFKX37`` (as its thread says it)."""
+    if code and series_id:
+        return f"{doing or ''} from series {series_id} → {code}".strip()
+    return " ".join(x for x in (doing, code or series_id) if x)

@@ -95,3 +95,21 @@ def test_a_row_time_is_shown_in_the_readers_timezone() -> None:
     )
     at = int(datetime(2026, 11, 26, 7, 0, tzinfo=UTC).timestamp())
     assert line.startswith(f"<!date^{at}^{{date_short}} {{time}}|26 Nov 2026, 07:00 UTC>  result")
+
+
+def test_an_issue_that_made_a_coupon_names_its_series_and_the_new_code() -> None:
+    ended = AuditEvent(
+        event=AuditEventKind.OUTCOME,
+        at=datetime(2026, 11, 26, 7, 0, tzinfo=UTC),
+        actor="U03AGENT",
+        verb="issue",
+        code="H6BFKX37",
+        series_id="1001",
+        outcome=AuditOutcome.OK,
+        capillary_code="700",
+    )
+    asked = replace(ended, event=AuditEventKind.APPROVAL_REQUESTED, code=None, outcome=None)
+    rows = [AuditRow(id=i, hash="h", prev_hash="p", event=e) for i, e in enumerate((ended, asked))]
+    lines = log_message("H6BFKX37", rows, {}).blocks[0].to_dict()["text"]["text"].splitlines()
+    assert "result: issue from series 1001 → H6BFKX37 ✅ · by <@U03AGENT>" in lines[1]
+    assert "approval requested: issue 1001 · by <@U03AGENT>" in lines[2]  # no code yet

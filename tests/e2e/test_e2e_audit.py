@@ -163,3 +163,29 @@ async def test_a_lookup_that_finds_nothing_failed_and_a_mobile_is_found_however_
     assert RIYA.startswith("+91")
     typed_bare = rows(database, RIYA.removeprefix("+91"))
     assert {r["verb"] for r in typed_bare} == {"check"} and typed_bare
+
+
+async def test_an_issued_coupon_is_found_by_its_new_code(tmp_path: Path) -> None:
+    # "Who issued this coupon and who approved it?" starts from the code the customer has.
+    async with running_stack(tmp_path) as stack:
+        before = set(stack.sandbox.state.coupons)
+        parent = await stack.approved(f"issue 1001 {RIYA}")
+        (code,) = set(stack.sandbox.state.coupons) - before
+        assert code in json.dumps([r.blocks for r in stack.replies(parent)])
+        await stack.command(f"log {code.lower()}", user=VIEWER)
+        logged = await stack.finished(count=2)
+        (reply,) = stack.replies(logged)
+        text = json.dumps(reply.blocks, ensure_ascii=False)
+        assert f"*{code}* — 1 event" in text
+        assert f"result: issue from series 1001 → {code} ✅" in text
+        assert f"by <@{AGENT}>" in text and "••••3210" in text
+        assert parent.ts.replace(".", "") in text  # the thread with the approval in it
+    database = tmp_path / "bot.sqlite3"
+
+    (outcome,) = rows(database, code)
+    assert outcome["event"] == "outcome" and outcome["outcome"] == "ok"
+    assert outcome["verb"] == "issue" and outcome["series_id"] == "1001"
+    assert outcome["actor"] == AGENT and outcome["capillary_code"] == "700"
+    (approved,) = [r for r in rows(database, "action=issue") if r["event"] == "approved"]
+    assert approved["actor"] == LEAD and approved["approval_id"] == outcome["approval_id"]
+    assert audit(database, "--verify").returncode == 0
