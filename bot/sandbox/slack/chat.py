@@ -19,7 +19,7 @@ Args = Mapping[str, Any]
 def post_message(state: EmulatorState, args: Args) -> Json:
     """Post to a channel the bot is in, optionally as a reply to a top-level message."""
     channel = state.require_channel(args.get("channel"))
-    _require_bot_member(channel)
+    _require_postable(channel)
     text, blocks = message_content(args)
     parent = state.thread_parent(channel.id, args.get("thread_ts"))
     message = Message(channel.id, state.new_ts(), text or "", blocks or [], thread_ts=parent)
@@ -28,8 +28,13 @@ def post_message(state: EmulatorState, args: Args) -> Json:
 
 
 def update(state: EmulatorState, args: Args) -> Json:
-    """Edit one of the bot's messages; omitted text or blocks keep their previous value."""
+    """Edit one of the bot's messages; omitted text or blocks keep their previous value.
+
+    Slack documents no ``not_in_channel`` for edits (the bot may edit its messages in a
+    channel it left), only ``is_inactive`` for an archived channel."""
     channel = state.require_channel(args.get("channel"))
+    if channel.is_archived:
+        raise SlackError("is_inactive")
     message = state.message(channel.id, str(args.get("ts")))
     if message is None:
         raise SlackError("message_not_found")
@@ -49,7 +54,7 @@ def update(state: EmulatorState, args: Args) -> Json:
 def post_ephemeral(state: EmulatorState, args: Args) -> Json:
     """Show a message to one member of the channel only."""
     channel = state.require_channel(args.get("channel"))
-    _require_bot_member(channel)
+    _require_postable(channel)
     user = string_arg(args, "user")
     if user is None or user not in channel.members:
         raise SlackError("user_not_in_channel")
@@ -79,6 +84,10 @@ def permalink(message: Message) -> str:
     return link
 
 
-def _require_bot_member(channel: Channel) -> None:
+def _require_postable(channel: Channel) -> None:
+    """What chat.postMessage and chat.postEphemeral refuse first: an archived channel, then
+    one the bot is not (or no longer) in."""
+    if channel.is_archived:
+        raise SlackError("is_archived")
     if BOT_USER_ID not in channel.members:
         raise SlackError("not_in_channel")

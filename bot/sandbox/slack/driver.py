@@ -140,6 +140,8 @@ class _Driver(ABC, Generic[R]):
         who, where = self._user(user), self._channel(channel)
         if who.id not in where.members:
             raise DriverError(f"{who.id} is not in {where.id}: they cannot type a command there")
+        if where.is_archived:
+            raise DriverError(f"{where.id} is archived: nobody can type a command there")
         response_url = self.state.issue_response_url(who.id, where.id)
         form = payloads.command_form(
             text=payloads.escape_mentions(text, self.state.workspace.users.values()),

@@ -82,17 +82,21 @@ class UserGroup:
 
 @dataclass
 class Channel:
-    """A conversation: public channel (``C…``) or the bot's DM with a user (``D…``)."""
+    """A conversation: public channel (``C…``) or the bot's DM with a user (``D…``).
+
+    An archived channel keeps its members but takes no new messages and no edits."""
 
     id: str
     name: str
     members: set[str] = field(default_factory=set)
     is_im: bool = False
+    is_archived: bool = False
 
 
 @dataclass
 class Workspace:
-    """Everything about the team that the Web API reads but never changes (except DMs)."""
+    """Everything about the team that the Web API reads but never changes (except DMs);
+    tests change channels through :meth:`EmulatorState.remove_member` and ``archive``."""
 
     users: dict[str, User]
     groups: dict[str, UserGroup]

@@ -246,6 +246,25 @@ class EmulatorState:
             raise SlackError("channel_not_found")
         return found
 
+    def remove_member(self, channel_id: str, user_id: str) -> None:
+        """Someone leaves or is removed from a channel; ``BOT_USER_ID`` for the bot being
+        kicked: it then gets ``not_in_channel`` when it posts there (its edits still work)."""
+        found = self._named_channel(channel_id)
+        self.require_user(user_id)
+        found.members.discard(user_id)
+        self.notify()
+
+    def archive(self, channel_id: str) -> None:
+        """Archive a channel: posting there is ``is_archived``, editing ``is_inactive``."""
+        self._named_channel(channel_id).is_archived = True
+        self.notify()
+
+    def _named_channel(self, channel_id: str) -> Channel:
+        found = self.workspace.channels.get(channel_id)
+        if found is None or found.is_im:
+            raise ValueError(f"no channel {channel_id!r}; known: {sorted(self.workspace.channels)}")
+        return found
+
     def require_user(self, user_id: str) -> None:
         """ValueError for ids outside the seeded workspace (a driver/test mistake)."""
         if user_id not in self.workspace.users:
