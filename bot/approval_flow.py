@@ -6,6 +6,12 @@ Approve / Reject in its thread; one that doesn't is stored as approved and run a
 both cases the Capillary call happens only after a compare-and-set ``approved → executing``
 succeeded, so it is made at most once, and a request found ``executing`` at startup (the
 process died mid-call) is reported as unknown and checked, never sent again.
+
+Slack can change under a request: the bot removed from its channel, the channel archived.
+An approval is carried out only where the bot can still post its result (else it is failed,
+never sent, and the approver is told by direct message); once Capillary has answered, the
+outcome is stored first and each Slack step after it (reply, card, parent) is tried on its
+own, and a result the thread didn't take goes to the approver by direct message.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -36,7 +43,7 @@ from bot.recording import Recorder, Scene, scene_of
 from bot.service import CouponService, Outcome, Status
 from bot.storage.approvals import ApprovalStore, Duplicate, OverLimit
 
-__all__ = ["ApprovalFlow", "Refused"]
+__all__ = ["CANNOT_POST", "ApprovalFlow", "Refused", "cannot_post"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,22 @@ STOPPED_MID_CALL = "the bot stopped before Capillary answered"
 #: Refusals that hold whoever decides, not only the one who came second.
 _NOT_THIS_USER = frozenset(
     {Blocked.OWN_REQUEST, Blocked.NOT_APPROVER, Blocked.REQUESTER_NOT_ALLOWED}
+)
+#: What Slack answers where the bot can't post (any more): removed from the channel, the
+#: channel archived or gone, a workspace rule. chat.postMessage / chat.postEphemeral's
+#: documented errors, and chat.update's ``is_inactive`` (archived). Not in here, so never a
+#: reason to drop an approval: timeouts, 5xx, rate limits, ``user_not_in_channel``.
+CANNOT_POST = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "is_inactive",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_locked",
+        "restricted_action_non_threadable_channel",
+    }
 )
 
 
@@ -224,14 +247,72 @@ class ApprovalFlow:
         return decision.allowed
 
     async def follow_up(self, decided: Request) -> None:
-        """After the modal closed: show the decision, then carry out an approved request."""
+        """After the modal closed: show the decision, then carry out an approved request.
+
+        Before anything is sent to Capillary the approver is told, privately in the thread,
+        that it is being carried out. If Slack refuses that because the bot can't post there
+        any more (:data:`CANNOT_POST`: removed from the channel, the channel archived), the
+        request is failed and never sent: its result could be shown nowhere, and the click
+        came from a card left behind. The approver is told by direct message. Any other
+        failure of that word (a timeout, a 5xx, a rate limit outlasting the client's
+        retries) doesn't drop the approval: it is carried out, and :meth:`_finish` tells the
+        approver directly if the thread doesn't take the result either. (The card update
+        before it is no such test, and stays cosmetic: chat.update documents no
+        ``not_in_channel``, so a bot removed from a public channel may still edit there.)"""
         await self._show(decided)
         if decided.state is State.REJECTED:
             await self._reply(decided, cards.rejected_notice(decided))
             await self._set_parent(decided, ParentStatus.REJECTED)
             return
+        refused = await self._say_carrying_out(decided)
+        if refused is not None:
+            await self._not_carried_out(decided, refused)
+            return
         await self._set_parent(decided, ParentStatus.APPROVED)
         await self._execute(decided)
+
+    async def _say_carrying_out(self, request: Request) -> str | None:
+        """Tell the approver, in the request's thread, that it is being carried out. Slack's
+        error code when the bot can't post there any more; None when it said so, or failed
+        for a passing reason (logged)."""
+        try:
+            await self._client.chat_postEphemeral(
+                channel=request.channel,
+                user=_told(request),
+                thread_ts=request.thread_ts,
+                text=cards.carrying_out_text(request),
+            )
+        except SLACK_FAILURES as error:
+            code = cannot_post(error)
+            if code is None:
+                log.warning(
+                    "approval request %s: its approver not told it is carried out (%s); "
+                    "carrying it out all the same",
+                    request.id,
+                    slack_failure(error),
+                )
+            return code
+        return None
+
+    async def _not_carried_out(self, request: Request, reason: str) -> None:
+        """An approval the bot can't report anywhere in its channel: failed before anything
+        was sent, the card and parent brought up to date where Slack still allows it, and
+        the approver told by direct message."""
+        log.warning(
+            "approval request %s not carried out: the bot can't post in %s (%s)",
+            request.id,
+            request.channel,
+            reason,
+        )
+        why = f"the bot can no longer post in the channel ({reason})"
+        stopped = await self._not_run(request, cards.NO_CHANNEL, why)
+        if stopped is None:
+            return  # it moved on meanwhile: whoever moved it reports it
+        await self._show(stopped)
+        await self._set_parent(stopped, ParentStatus.FAILED)
+        await self._tell_directly(
+            stopped, cards.not_carried_out_text(stopped, reason, self._currency)
+        )
 
     # --- executing -------------------------------------------------------------------------
 
@@ -269,9 +350,36 @@ class ApprovalFlow:
         )
         if finished is None:
             return
-        await self._reply(finished, result_message(outcome, self._currency))
+        # Stored first; then each Slack step on its own, so one refused doesn't leave the
+        # others stale (a bot removed from the channel may still edit its card and parent).
+        result = result_message(outcome, self._currency)
+        undelivered = await self._reply_result(finished, result)
         await self._show(finished)
         await self._set_parent(finished, status_key(outcome))
+        if undelivered is not None:
+            told = _told(finished)
+            message = cards.undelivered_result(
+                finished, result, undelivered, to=told, currency=self._currency
+            )
+            await self._tell_directly(finished, message)
+
+    async def _reply_result(self, request: Request, result: SlackMessage) -> str | None:
+        """The result in the request's thread; why not (for the direct message) if Slack
+        didn't take it, whatever the reason: the result is never dropped."""
+        try:
+            await self._reply(request, result)
+        except SLACK_FAILURES as error:
+            reason = slack_failure(error)
+            log.warning(
+                "result of approval request %s (%s) not posted in its thread (%s); "
+                "telling %s directly",
+                request.id,
+                request.state.value,
+                reason,
+                _told(request),
+            )
+            return reason
+        return None
 
     # --- after a restart, and as time passes -----------------------------------------------
 
@@ -392,6 +500,23 @@ class ApprovalFlow:
         await self._reply(request, notice)
         await self._show(request)
 
+    async def _tell_directly(self, request: Request, message: SlackMessage | str) -> None:
+        """A direct message (the app's Messages tab) to whoever acted last on ``request``.
+        Best effort: when Slack refuses that too, a log line is what is left (the stored
+        request and the audit log have the outcome)."""
+        user = _told(request)
+        body = message.as_kwargs() if isinstance(message, SlackMessage) else {"text": message}
+        try:
+            await self._client.chat_postMessage(channel=user, **body)
+        except SLACK_FAILURES as error:
+            log.error(
+                "approval request %s (%s): %s could not be told by direct message either (%s)",
+                request.id,
+                request.state.value,
+                user,
+                slack_failure(error),
+            )
+
     def _refused(self, request: Request, why: str) -> None:
         """Refused before it was stored: audited with no approval id (no request has it)."""
         if self._recorder is not None:
@@ -451,6 +576,22 @@ class ApprovalFlow:
             log.warning("no permalink for a request thread (%s)", slack_failure(error))
             return None
         return str(answer["permalink"])
+
+
+def cannot_post(error: BaseException) -> str | None:
+    """Slack's error code when ``error`` says the bot can't post where it tried (one of
+    :data:`CANNOT_POST`); None for anything else, which may work the next time."""
+    if isinstance(error, SlackApiError):
+        code = error.response.get("error")
+        if isinstance(code, str) and code in CANNOT_POST:
+            return code
+    return None
+
+
+def _told(request: Request) -> str:
+    """Who acted last on a request, so is told privately: its approver, or (when it
+    needed no approval) its requester."""
+    return request.decided_by or request.requester
 
 
 async def _each(request: Request, doing: str, work: Awaitable[None]) -> None:

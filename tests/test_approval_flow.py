@@ -8,7 +8,7 @@ the clock, and recovery of what a previous run left."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,10 +21,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access
-from bot.approval_flow import STOPPED_MID_CALL, ApprovalFlow, Refused
+from bot.approval_flow import CANNOT_POST, STOPPED_MID_CALL, ApprovalFlow, Refused, cannot_post
 from bot.approvals import Request, State
 from bot.audit import AuditEvent, AuditEventKind, AuditOutcome
-from bot.blocks.approvals import GONE, NO_CARD, NO_THREAD, TOO_LATE
+from bot.blocks.approvals import GONE, NO_CARD, NO_CHANNEL, NO_THREAD, TOO_LATE
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
 from bot.capillary.identifiers import parse_customer
@@ -39,7 +39,7 @@ from bot.sandbox.capillary import (
     RunningSandbox,
     running_sandbox,
 )
-from bot.sandbox.slack import Message, RunningEmulator, running_slack_emulator
+from bot.sandbox.slack import BOT_USER_ID, Message, RunningEmulator, running_slack_emulator
 from bot.service import CouponService
 from bot.storage import open_database
 from bot.storage.approvals import ApprovalStore
@@ -71,19 +71,27 @@ class Clock:
 
 class FlakySlack(AsyncWebClient):
     """The emulator, except that the next call of a method (or the one after ``passes``
-    more) can be made to raise."""
+    more) can be made to raise, every call of a ``broken`` method raises, and something
+    can happen ``then``: right after the next call of a method that went through."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.failures: dict[str, BaseException] = {}
         self.passes: dict[str, int] = {}
+        self.broken: dict[str, BaseException] = {}
+        self.then: dict[str, Callable[[], None]] = {}
 
     async def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        if api_method in self.broken:
+            raise self.broken[api_method]
         if self.passes.get(api_method, 0) > 0:
             self.passes[api_method] -= 1
         elif (failure := self.failures.pop(api_method, None)) is not None:
             raise failure
-        return await super().api_call(api_method, **kwargs)
+        answer = await super().api_call(api_method, **kwargs)
+        if (after := self.then.pop(api_method, None)) is not None:
+            after()
+        return answer
 
 
 class Trail:
@@ -147,6 +155,22 @@ class World:
         found = await self.store.get(request_id)
         assert found is not None
         return found
+
+    async def approved(self, command: Issue | Redeem) -> Request:
+        """Asked by the agent and approved by the lead (not carried out yet)."""
+        asked = await self.asked(command)
+        decided = await self.flow.decide(asked.id, LEAD, "ravi", approve=True, note=None)
+        assert isinstance(decided, Request), decided
+        return decided
+
+    def dms(self, user: str) -> list[Message]:
+        """What the bot said to ``user`` in its direct messages."""
+        return self.emulator.state.messages("D" + user[1:])
+
+    def parent(self, request: Request) -> Message:
+        parent = self.emulator.state.message(request.channel, request.thread_ts or "")
+        assert parent is not None
+        return parent
 
 
 async def make_world(tmp_path: Path, policy: Policy = POLICY) -> AsyncIterator[World]:
@@ -534,6 +558,180 @@ class TestSlackFailing:
         r = await world.asked(Redeem("GOOD100", RIYA))
         assert r.thread_ts is not None and r.link is None and r.card_ts is not None
         assert await world.flow.left_behind() == []
+
+
+def kicked(world: World) -> None:
+    world.emulator.state.remove_member(SUPPORT, BOT_USER_ID)
+
+
+def archived(world: World) -> None:
+    world.emulator.state.archive(SUPPORT)
+
+
+def shown(message: Message) -> str:
+    return f"{message.text} {json.dumps(message.blocks, ensure_ascii=False)}"
+
+
+class TestTheChannelIsGone:
+    """The bot removed from the request's channel, or the channel archived, while the card
+    is still on screen: money first (nothing sent that can't be reported), and whoever
+    acted hears what happened."""
+
+    @pytest.mark.parametrize(
+        ("gone", "code"), [(kicked, "not_in_channel"), (archived, "is_archived")]
+    )
+    async def test_before_the_approval_nothing_is_sent_and_the_approver_is_told(
+        self, world: World, gone: Callable[[World], None], code: str
+    ) -> None:
+        decided = await world.approved(Redeem("GOOD100", RIYA))
+        calls = len(world.sandbox.calls)
+        gone(world)
+        await world.flow.follow_up(decided)  # nothing raised: nobody could be told in-channel
+        assert len(world.sandbox.calls) == calls  # not even the re-check reached Capillary
+        stopped = await world.get(decided.id)
+        assert stopped.state is State.FAILED and stopped.result == NO_CHANNEL
+        assert await world.flow.left_behind() == []  # never sent later either
+        (ended,) = world.trail.of(AuditEventKind.OUTCOME)
+        assert ended.outcome is AuditOutcome.FAILED and ended.approval_id == decided.id
+        assert ended.detail == f"the bot can no longer post in the channel ({code})"
+        (dm,) = world.dms(LEAD)
+        assert dm.text.startswith(f"❌ You approved request {decided.id} (redeem GOOD100 for")
+        assert "••••3210" in dm.text and "<@U03AGENT>" in dm.text
+        assert f"(Slack: `{code}`;" in dm.text and "nothing was sent to Capillary" in dm.text
+        assert RAW_MOBILE[2:] not in dm.text
+        assert world.dms(AGENT) == []
+
+    async def test_removed_the_card_and_parent_still_say_it_was_not_done(
+        self, world: World
+    ) -> None:
+        decided = await world.approved(Redeem("GOOD100", RIYA))
+        kicked(world)  # Slack still lets the bot edit its own messages there
+        await world.flow.follow_up(decided)
+        stopped = await world.get(decided.id)
+        card = shown(world.card(stopped))
+        assert NO_CHANNEL in card and "Approved by <@U02LEAD>" in card
+        assert BlockId.DECISION not in card  # no buttons left to click
+        assert world.parent(stopped).text.endswith("❌")
+
+    async def test_a_passing_word_to_the_approver_comes_first_in_the_thread(
+        self, world: World
+    ) -> None:
+        decided = await world.approved(Redeem("GOOD100", RIYA))
+        await world.flow.follow_up(decided)
+        (said,) = world.emulator.state.ephemerals(LEAD)
+        assert said.thread_ts == decided.thread_ts
+        assert said.text.startswith("You approved this redeem of GOOD100: it is being sent")
+        assert (await world.get(decided.id)).state is State.DONE
+        assert world.dms(LEAD) == []
+
+    @pytest.mark.parametrize(
+        "failure",
+        [
+            TimeoutError(),
+            aiohttp.ServerDisconnectedError(),
+            SlackApiError("429", {"ok": False, "error": "ratelimited"}),
+            SlackApiError("5xx", {"ok": False, "error": "internal_error"}),
+            SlackApiError("not a member", {"ok": False, "error": "user_not_in_channel"}),
+        ],
+        ids=["timeout", "disconnected", "ratelimited", "internal_error", "approver_not_in"],
+    )
+    async def test_a_passing_slack_failure_before_the_call_does_not_drop_the_approval(
+        self, world: World, failure: BaseException
+    ) -> None:
+        decided = await world.approved(Redeem("GOOD100", RIYA))
+        world.slack.failures["chat.postEphemeral"] = failure
+        await world.flow.follow_up(decided)
+        assert world.capillary_calls("/v1.1/coupon/redeem") == 1
+        done = await world.get(decided.id)
+        assert done.state is State.DONE
+        assert "GOOD100 redeemed for ••••3210" in world.thread_text(done)
+
+    async def test_removed_during_the_call_the_result_is_kept_shown_and_sent_to_the_approver(
+        self, world: World, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        decided = await world.approved(Redeem("GOOD100", RIYA))
+        # Right after the word to the approver, before Capillary is called: as if removed
+        # while the call was on its way (nothing asks Slack in between).
+        world.slack.then["chat.postEphemeral"] = lambda: kicked(world)
+        await world.flow.follow_up(decided)  # no traceback for the error exit
+        assert world.capillary_calls("/v1.1/coupon/redeem") == 1
+        done = await world.get(decided.id)
+        assert done.state is State.DONE and done.result and done.result.startswith("✅ Redeemed")
+        assert "redeemed for" not in world.thread_text(done)  # the thread took nothing
+        card = shown(world.card(done))
+        assert "✅ Redeemed · redemption id" in card and "in progress" not in card
+        assert world.parent(done).text.endswith("✅")
+        (dm,) = world.dms(LEAD)
+        text = shown(dm)
+        assert f"The result of request {done.id} (redeem GOOD100 for ••••3210" in text
+        assert "could not be posted in its thread in <#C01SUPPORT> (Slack: `not_in_channel`)" in (
+            text
+        )
+        assert "Please tell <@U03AGENT>." in text and "GOOD100 redeemed for ••••3210" in text
+        assert RAW_MOBILE[2:] not in text
+        (ended,) = world.trail.of(AuditEventKind.OUTCOME)
+        assert ended.outcome is AuditOutcome.OK
+        assert f"result of approval request {done.id} (done) not posted" in caplog.text
+        assert RAW_MOBILE[2:] not in caplog.text
+
+    async def test_a_reply_lost_to_a_timeout_still_reaches_the_approver(self, world: World) -> None:
+        decided = await world.approved(Issue("1001", RIYA))
+        world.slack.failures["chat.postMessage"] = TimeoutError()  # the result, not the DM
+        await world.flow.follow_up(decided)
+        assert world.capillary_calls("/v1.1/coupon/issue") == 1
+        done = await world.get(decided.id)
+        assert done.state is State.DONE
+        assert "✅ Issued coupon" in shown(world.card(done))
+        assert world.parent(done).text.endswith("✅")
+        (dm,) = world.dms(LEAD)
+        assert "(Slack: `TimeoutError`)" in shown(dm) and "✅ Issued *" in shown(dm)
+
+    async def test_with_no_approver_the_requester_is_told(self, no_approval: World) -> None:
+        world = no_approval
+        opened = await world.opened(Redeem("GOOD100", RIYA))
+        world.slack.passes["chat.postMessage"] = 1  # the parent line goes through
+        world.slack.failures["chat.postMessage"] = aiohttp.ServerDisconnectedError()
+        await world.flow.start(opened)
+        assert (await world.get(opened.id)).state is State.DONE
+        (dm,) = world.dms(AGENT)
+        assert "GOOD100 redeemed for ••••3210" in shown(dm)
+        assert "Please tell" not in dm.text  # they asked for it themselves
+
+    async def test_when_no_one_can_be_told_it_is_logged_and_still_stored(
+        self, world: World, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        decided = await world.approved(Redeem("GOOD100", RIYA))
+        world.slack.broken["chat.postMessage"] = SlackApiError(
+            "down", {"ok": False, "error": "fatal_error"}
+        )
+        await world.flow.follow_up(decided)
+        done = await world.get(decided.id)
+        assert done.state is State.DONE and world.capillary_calls("/v1.1/coupon/redeem") == 1
+        assert "✅ Redeemed" in shown(world.card(done))
+        (record,) = [r for r in caplog.records if "by direct message either" in r.message]
+        assert record.levelname == "ERROR"
+        assert record.message == (
+            f"approval request {done.id} (done): U02LEAD could not be told by direct message "
+            "either (fatal_error)"
+        )
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (SlackApiError("x", {"ok": False, "error": "not_in_channel"}), "not_in_channel"),
+        (SlackApiError("x", {"ok": False, "error": "is_inactive"}), "is_inactive"),
+        (SlackApiError("x", {"ok": False, "error": "ratelimited"}), None),
+        (SlackApiError("x", {"ok": False}), None),
+        (TimeoutError(), None),
+        (aiohttp.ClientConnectionError(), None),
+    ],
+)
+def test_cannot_post_only_names_where_the_bot_cannot_post(
+    error: BaseException, code: str | None
+) -> None:
+    assert cannot_post(error) == code
+    assert code is None or code in CANNOT_POST
 
 
 class TestExpiry:

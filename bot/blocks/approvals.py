@@ -54,15 +54,18 @@ __all__ = [
     "MAX_NOTE",
     "NEED_REASON",
     "NO_CARD",
+    "NO_CHANNEL",
     "NO_THREAD",
     "TOO_LATE",
     "approval_card",
     "approve_modal",
     "blocked_text",
+    "carrying_out_text",
     "duplicate_text",
     "expired_notice",
     "home_view",
     "lost_race_text",
+    "not_carried_out_text",
     "over_limit_text",
     "pending_message",
     "precheck_of",
@@ -71,6 +74,7 @@ __all__ = [
     "rejected_notice",
     "result_line",
     "too_late_notice",
+    "undelivered_result",
 ]
 
 GONE = "This request no longer exists: it may have been made on another copy of the bot."
@@ -417,6 +421,55 @@ def _this(request: Request) -> str:
 NO_THREAD = "❌ Not started: Slack didn't take its thread. Nothing was sent to Capillary."
 NO_CARD = "❌ Not started: Slack didn't take its approval card. Nothing was sent to Capillary."
 TOO_LATE = "❌ Not carried out: the bot was down until its time ran out. Nothing was sent."
+NO_CHANNEL = (
+    "❌ Not carried out: the bot can no longer post in this channel. Nothing was sent to Capillary."
+)
+
+
+def carrying_out_text(request: Request) -> str:
+    """Only to the approver, in the thread, just before the call: their approval is being
+    carried out. (Slack refusing it is how the bot learns it can't post there any more.)"""
+    return (
+        f"You approved {_this(request)}: it is being sent to Capillary now, and the result "
+        "will be posted in this thread."
+    )
+
+
+def not_carried_out_text(request: Request, reason: str, currency: str = "₹") -> str:
+    """A direct message to the approver: the bot can't post in the request's channel any
+    more (removed from it, or it was archived), so the approval was not carried out."""
+    return (
+        f"❌ You approved {_request_named(request, currency)}, but it was *not carried out*: "
+        f"the bot can no longer post in <#{request.channel}> (Slack: `{escape(reason)}`; it "
+        "was removed from the channel, or the channel was archived), so nothing was sent to "
+        f"Capillary. *Next step:* tell {mention(request.requester)}; they can ask again in a "
+        "channel the bot is in (`/invite @coupon-bot` adds it back)."
+    )
+
+
+def undelivered_result(
+    request: Request, result: SlackMessage, reason: str, *, to: str, currency: str = "₹"
+) -> SlackMessage:
+    """A direct message to ``to`` when a request's result couldn't be posted in its thread:
+    which request, why it isn't there, then the result itself (customers masked, as ever)."""
+    passed_on = "" if to == request.requester else f" Please tell {mention(request.requester)}."
+    head = (
+        f"📬 The result of {_request_named(request, currency)} could not be posted in its "
+        f"thread in <#{request.channel}> (Slack: `{escape(reason)}`), so here it is.{passed_on}"
+    )
+    blocks: list[Block] = [md(head), *result.blocks[:_RESULT_BLOCKS]]
+    if request.link:
+        blocks.append(small(f"<{request.link}|View the request's thread>"))
+    return SlackMessage(f"Result of request {request.id}: {result.text}", tuple(blocks))
+
+
+_RESULT_BLOCKS = 45  # of the result's blocks, in a direct message (Slack allows 50)
+
+
+def _request_named(request: Request, currency: str) -> str:
+    """``request R… (redeem GOOD100 for ••••3210, asked by @asha)``: a request, named fully."""
+    what = escape(describe(request.command, currency))
+    return f"request {request.id} ({what}, asked by {mention(request.requester)})"
 
 
 def too_late_notice(request: Request) -> str:
