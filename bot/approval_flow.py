@@ -27,7 +27,15 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access
-from bot.approvals import Blocked, Request, State, may_decide, new_request_id, why_approval
+from bot.approvals import (
+    Blocked,
+    Request,
+    State,
+    echoed_keys,
+    may_decide,
+    new_request_id,
+    why_approval,
+)
 from bot.audit import AuditEventKind
 from bot.blocks import approvals as cards
 from bot.blocks.format import plain
@@ -40,7 +48,7 @@ from bot.commands import Issue, Redeem, Verb
 from bot.conversation import SLACK_FAILURES, Conversation, slack_failure
 from bot.policy import MINIMUM_ROLE
 from bot.recording import Recorder, Scene, scene_of
-from bot.service import CouponService, Outcome, Status
+from bot.service import CouponService, Outcome, Status, echoed_customer
 from bot.storage.approvals import ApprovalStore, Duplicate, OverLimit
 
 __all__ = ["CANNOT_POST", "ApprovalFlow", "Refused", "cannot_post"]
@@ -317,6 +325,13 @@ class ApprovalFlow:
     # --- executing -------------------------------------------------------------------------
 
     async def _execute(self, request: Request) -> None:
+        earlier = await self._store.done_for(request, self._now())
+        if earlier is not None:  # the same person, typed another way: found only now
+            why = f"duplicate of request {earlier.id} (the same customer)"
+            stopped = await self._not_run(request, cards.SAME_CUSTOMER, why)
+            if stopped is not None:
+                await self._tell_not_run(stopped, cards.same_customer_notice(stopped, earlier))
+            return
         started = await self._store.start(request.id)
         if started is None:
             return  # another click, process or recovery got here first
@@ -347,6 +362,7 @@ class ApprovalFlow:
             at=self._now(),
             result=cards.result_line(outcome),
             expected=expected,
+            also_known_as=echoed_keys(request.command, echoed_customer(outcome)),
         )
         if finished is None:
             return

@@ -23,6 +23,7 @@ from bot.capillary.identifiers import CustomerId, CustomerKind
 from bot.capillary.models import (
     CouponDetails,
     CouponLookup,
+    CustomerInfo,
     IssuedCoupon,
     MissingCoupon,
     OutcomeUnknown,
@@ -47,6 +48,7 @@ __all__ = [
     "SeriesFound",
     "Status",
     "Unknown",
+    "echoed_customer",
     "is_transient",
 ]
 
@@ -377,6 +379,17 @@ def _belongs_to(coupon: CouponDetails, customer: CustomerId) -> bool:
         digits = "".join(ch for ch in echoed if ch.isdigit())
         return digits.endswith(customer.value) or customer.value.endswith(digits)
     return echoed.lower() == customer.value.lower()
+
+
+def echoed_customer(outcome: Outcome) -> CustomerInfo | None:
+    """The customer as Capillary echoed them in the answer to an issue or redeem that was
+    done (mobile, email, external id: the person, however the agent typed them)."""
+    match outcome:
+        case Issued():
+            return outcome.coupon.customer
+        case Redeemed():
+            return outcome.redemption.customer
+    return None
 
 
 def is_transient(outcome: Outcome) -> bool:

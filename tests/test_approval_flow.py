@@ -24,7 +24,7 @@ from bot.access import Access
 from bot.approval_flow import CANNOT_POST, STOPPED_MID_CALL, ApprovalFlow, Refused, cannot_post
 from bot.approvals import Request, State
 from bot.audit import AuditEvent, AuditEventKind, AuditOutcome
-from bot.blocks.approvals import GONE, NO_CARD, NO_CHANNEL, NO_THREAD, TOO_LATE
+from bot.blocks.approvals import GONE, NO_CARD, NO_CHANNEL, NO_THREAD, SAME_CUSTOMER, TOO_LATE
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
 from bot.capillary.identifiers import parse_customer
@@ -362,6 +362,48 @@ class TestRequesterLostAccess:
         world.access.policy = POLICY
         decided = await world.flow.decide(r.id, LEAD, "ravi", approve=True, note=None)
         assert isinstance(decided, Request) and decided.state is State.APPROVED
+
+
+class TestTheSameCustomerTypedAnotherWay:
+    """Helper's walkthrough: one customer asked for by mobile, then by email (five ways in
+    all), each approved separately, got a coupon each. Capillary's answer to the first names
+    the customer's other identifiers: from then on they are the same request."""
+
+    EMAIL = parse_customer("riya.sharma@example.com")
+
+    async def test_a_second_request_approved_after_the_first_ran_is_not_sent(
+        self, world: World
+    ) -> None:
+        by_mobile = await world.asked(Issue("1001", RIYA))
+        by_email = await world.asked(Issue("1001", self.EMAIL))  # both wait: neither matched
+        for r in (by_mobile, by_email):
+            decided = await world.flow.decide(r.id, LEAD, "ravi", approve=True, note=None)
+            assert isinstance(decided, Request)
+            await world.flow.follow_up(decided)
+        assert world.capillary_calls("/v1.1/coupon/issue") == 1
+        assert (await world.get(by_mobile.id)).state is State.DONE
+        stopped = await world.get(by_email.id)
+        assert stopped.state is State.FAILED and stopped.result == SAME_CUSTOMER
+        told = world.thread_text(stopped)
+        assert f"was not carried out: <{by_mobile.link}|request {by_mobile.id}> did the" in told
+        assert "names r•••@example.com too" in told and "riya.sharma" not in told
+        outcomes = world.trail.of(AuditEventKind.OUTCOME)
+        (not_run,) = [e for e in outcomes if e.approval_id == by_email.id]
+        assert not_run.outcome is AuditOutcome.FAILED
+        assert not_run.detail is not None and by_mobile.id in not_run.detail
+
+    @pytest.mark.parametrize("typed", ["riya.sharma@example.com", "ext:EXT-5001", "9876543210"])
+    async def test_asking_again_any_way_is_a_duplicate_for_ten_minutes(
+        self, world: World, typed: str
+    ) -> None:
+        first = await world.asked(Issue("1001", RIYA))
+        decided = await world.flow.decide(first.id, LEAD, "ravi", approve=True, note=None)
+        assert isinstance(decided, Request)
+        await world.flow.follow_up(decided)
+        again = await world.flow.open(AGENT, SUPPORT, Issue("1001", parse_customer(typed)))
+        assert isinstance(again, Refused) and "was just done" in again.text
+        other = await world.flow.open(AGENT, SUPPORT, Issue("1002", parse_customer(typed)))
+        assert isinstance(other, Request)
 
 
 class TestRecover:

@@ -56,6 +56,7 @@ __all__ = [
     "NO_CARD",
     "NO_CHANNEL",
     "NO_THREAD",
+    "SAME_CUSTOMER",
     "TOO_LATE",
     "approval_card",
     "approve_modal",
@@ -73,6 +74,7 @@ __all__ = [
     "reject_modal",
     "rejected_notice",
     "result_line",
+    "same_customer_notice",
     "too_late_notice",
     "undelivered_result",
 ]
@@ -421,6 +423,25 @@ def _this(request: Request) -> str:
 NO_THREAD = "❌ Not started: Slack didn't take its thread. Nothing was sent to Capillary."
 NO_CARD = "❌ Not started: Slack didn't take its approval card. Nothing was sent to Capillary."
 TOO_LATE = "❌ Not carried out: the bot was down until its time ran out. Nothing was sent."
+SAME_CUSTOMER = (
+    "❌ Not carried out: the same customer just got this through another request. "
+    "Nothing was sent to Capillary."
+)
+
+
+def same_customer_notice(request: Request, earlier: Request) -> str:
+    """Approved, but another request for the same thing was just done for the same person,
+    typed another way (Capillary's answer to it named them both): not sent."""
+    where = f"<{earlier.link}|request {earlier.id}>" if earlier.link else f"request {earlier.id}"
+    return (
+        f"{mention(request.requester)} {_this(request)} was not carried out: {where} did the "
+        f"same {local_time(earlier.finished_at or earlier.created_at)} for the same customer "
+        f"(Capillary's answer to it names {escape(request.command.customer.masked())} too). "
+        "Nothing was sent to Capillary. If it really must happen twice, wait 10 minutes "
+        "and ask again."
+    )
+
+
 NO_CHANNEL = (
     "❌ Not carried out: the bot can no longer post in this channel. Nothing was sent to Capillary."
 )
