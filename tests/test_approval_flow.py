@@ -443,7 +443,10 @@ class TestRecover:
         assert len(world.thread(r)) == told
         unknown = await world.get(r.id)
         assert unknown.state is State.UNKNOWN
-        assert unknown.result == "❓ No clear answer from Capillary: see below for what is known."
+        assert unknown.result == (
+            "❓ No clear answer from Capillary, and checking can't tell whether it went "
+            "through: see its thread."
+        )
         thread = world.thread_text(unknown)
         said = [m for m in world.thread(unknown) if STOPPED_MID_CALL in m.text]
         assert len(said) == 1  # said once, not once per recovery

@@ -250,7 +250,11 @@ def result_line(outcome: Outcome) -> str:
             return "❓ No clear answer from Capillary, but checking shows it went through."
         case Unknown(known=Known.DID_NOT_HAPPEN):
             return "❌ Not done: no clear answer, and checking shows it did not go through."
-    return "❓ No clear answer from Capillary: see below for what is known."
+    # Also shown on the Home tab, where nothing is "below": the thread says what is known.
+    return (
+        "❓ No clear answer from Capillary, and checking can't tell whether it went through: "
+        "see its thread."
+    )
 
 
 # --- the modals --------------------------------------------------------------------------

@@ -177,7 +177,13 @@ class TestCard:
         [
             (State.DONE, "✅ Redeemed · redemption id 88213"),
             (State.FAILED, "❌ Not done: this coupon has expired."),
-            (State.UNKNOWN, "❓ No clear answer from Capillary: see below for what is known."),
+            (
+                State.UNKNOWN,
+                (
+                    "❓ No clear answer from Capillary, and checking can't tell whether it went "
+                    "through: see its thread."
+                ),
+            ),
         ],
     )
     def test_finished_shows_the_result_line(self, state: State, result: str) -> None:
@@ -630,7 +636,7 @@ def test_capillarys_quoted_words_cannot_format_the_card() -> None:
     [
         (Known.DID_NOT_HAPPEN, "❌ Not done: no clear answer, and checking shows it did not go"),
         (Known.HAPPENED, "❓ No clear answer from Capillary, but checking shows it went"),
-        (Known.CANNOT_TELL, "❓ No clear answer from Capillary: see below"),
+        (Known.CANNOT_TELL, "❓ No clear answer from Capillary, and checking can't tell"),
     ],
 )
 def test_a_lost_answer_on_the_card_says_what_checking_showed(known: Known, headline: str) -> None:
