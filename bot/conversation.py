@@ -83,17 +83,19 @@ class Conversation:
         scene = replace(scene_of(command, actor_id, channel_id, team), thread_ts=ts)
         try:
             outcome = await self.audited(scene, self._service.run(command))
-            await self._client.chat_postMessage(
-                channel=channel_id,
-                thread_ts=ts,
-                **result_message(outcome, self._currency).as_kwargs(),
-            )
         except Exception:
             # Something unexpected, maybe after Capillary acted: the parent must not claim
             # a failure. The error exit tells the user, with a correlation id.
             await self.set_status(actor_id, channel_id, ts, command, ParentStatus.UNKNOWN)
             raise
-        await self.set_status(actor_id, channel_id, ts, command, status_key(outcome))
+        try:
+            await self._client.chat_postMessage(
+                channel=channel_id,
+                thread_ts=ts,
+                **result_message(outcome, self._currency).as_kwargs(),
+            )
+        finally:  # the outcome is known (and audited) even when Slack didn't take the reply
+            await self.set_status(actor_id, channel_id, ts, command, status_key(outcome))
         return outcome
 
     async def show_log(

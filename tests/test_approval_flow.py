@@ -28,7 +28,7 @@ from bot.blocks.approvals import GONE, NO_CARD, NO_CHANNEL, NO_THREAD, SAME_CUST
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
 from bot.capillary.identifiers import parse_customer
-from bot.commands import Issue, Redeem, Verb
+from bot.commands import Issue, Redeem, Resend, Verb
 from bot.conversation import Conversation
 from bot.ids import BlockId
 from bot.policy import ApprovalRules, Limits, Policy, Role
@@ -117,6 +117,7 @@ class World:
     slack: FlakySlack
     trail: Trail
     access: Access
+    conversation: Conversation
 
     def capillary_calls(self, path: str) -> int:
         return sum(1 for c in self.sandbox.calls if c.path == path)
@@ -189,16 +190,17 @@ async def make_world(tmp_path: Path, policy: Policy = POLICY) -> AsyncIterator[W
             trail = Trail()
             recorder = Recorder(trail, clock=clock)
             access = Access(policy)
+            conversation = Conversation(client, service, recorder=recorder)
             flow = ApprovalFlow(
                 client,
                 store,
                 access,
                 service,
-                Conversation(client, service, recorder=recorder),
+                conversation,
                 clock=clock,
                 recorder=recorder,
             )
-            yield World(flow, store, emulator, sandbox, clock, client, trail, access)
+            yield World(flow, store, emulator, sandbox, clock, client, trail, access, conversation)
         finally:
             await conn.close()
 
@@ -541,6 +543,21 @@ class TestRecover:
 
 
 class TestSlackFailing:
+    async def test_a_command_whose_result_slack_did_not_take_still_shows_its_outcome(
+        self, world: World
+    ) -> None:
+        # A resend went out; only the thread reply was refused. The parent says ✅ (not ❓,
+        # which would invite sending it again), and the error goes on to the error exit.
+        world.slack.passes["chat.postMessage"] = 1  # the parent line goes through
+        world.slack.failures["chat.postMessage"] = aiohttp.ClientConnectionError("reset")
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await world.conversation.run(AGENT, SUPPORT, Resend("GOOD100", RIYA))
+        assert world.capillary_calls("/v1.1/coupon/resend") == 1
+        (parent,) = world.emulator.state.messages(SUPPORT)
+        assert parent.text.endswith("✅") and "❓" not in parent.text
+        (outcome,) = world.trail.of(AuditEventKind.OUTCOME)
+        assert outcome.outcome is AuditOutcome.OK
+
     async def test_a_request_whose_thread_cannot_be_posted_is_never_run(
         self, no_approval: World
     ) -> None:
