@@ -269,8 +269,10 @@ class ApprovalFlow:
         ``not_in_channel``, so a bot removed from a public channel may still edit there.)"""
         await self._show(decided)
         if decided.state is State.REJECTED:
-            await self._reply(decided, cards.rejected_notice(decided))
-            await self._set_parent(decided, ParentStatus.REJECTED)
+            try:
+                await self._reply(decided, cards.rejected_notice(decided))
+            finally:  # the parent shows 🚫 whether or not the thread took the notice
+                await self._set_parent(decided, ParentStatus.REJECTED)
             return
         refused = await self._say_carrying_out(decided)
         if refused is not None:
@@ -447,8 +449,10 @@ class ApprovalFlow:
 
     async def _show_expired(self, request: Request) -> None:
         await self._show(request)
-        await self._reply(request, cards.expired_notice(request))
-        await self._set_parent(request, ParentStatus.EXPIRED)
+        try:
+            await self._reply(request, cards.expired_notice(request))
+        finally:  # the card and parent are updated whether or not the thread took the notice
+            await self._set_parent(request, ParentStatus.EXPIRED)
 
     async def expire_periodically(self, every_seconds: float) -> None:
         """Runs for as long as the bot does; a failed round is logged and the next one runs."""
@@ -513,8 +517,10 @@ class ApprovalFlow:
             request = await self._post_thread(request, ParentStatus.FAILED)
         else:
             await self._set_parent(request, ParentStatus.FAILED)
-        await self._reply(request, notice)
-        await self._show(request)
+        try:
+            await self._reply(request, notice)
+        finally:
+            await self._show(request)
 
     async def _tell_directly(self, request: Request, message: SlackMessage | str) -> None:
         """A direct message (the app's Messages tab) to whoever acted last on ``request``.

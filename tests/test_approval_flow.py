@@ -543,6 +543,24 @@ class TestRecover:
 
 
 class TestSlackFailing:
+    async def test_a_rejection_or_expiry_the_thread_did_not_take_still_shows_on_the_parent(
+        self, world: World
+    ) -> None:
+        rejected = await world.asked(Redeem("GOOD100", RIYA))
+        expired = await world.asked(Redeem("GOOD200", RIYA))
+        decided = await world.flow.decide(rejected.id, LEAD, "ravi", approve=False, note="no")
+        assert isinstance(decided, Request)
+        world.slack.failures["chat.postMessage"] = aiohttp.ClientConnectionError("reset")
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await world.flow.follow_up(decided)
+        world.clock.now = expired.expires_at
+        world.slack.failures["chat.postMessage"] = aiohttp.ClientConnectionError("reset")
+        await world.flow.expire_due()  # logged; the next round has nothing left to do
+        for r, mark in ((rejected, "🚫"), (expired, "⌛")):
+            assert r.thread_ts is not None
+            parent = world.emulator.state.message(SUPPORT, r.thread_ts)
+            assert parent is not None and mark in parent.text, parent
+
     async def test_a_command_whose_result_slack_did_not_take_still_shows_its_outcome(
         self, world: World
     ) -> None:
