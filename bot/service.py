@@ -312,8 +312,9 @@ class CouponService:
                 after = await self._capillary.is_redeemable(command.code, command.customer)
             except CapillaryError:
                 after = None
-            if after is not None and after.redemptions_by_user is not None:
-                counts = (before.redemptions_by_user, after.redemptions_by_user)
+            now_count = _trusted_count(after) if after is not None else None
+            if now_count is not None:
+                counts = (before.redemptions_by_user, now_count)
         known = _redemption_verdict(coupon, command, counts)
         return Unknown(command, unknown, known, self._now(), coupon)
 
@@ -324,30 +325,42 @@ def _redemption_verdict(
     """What a lost redeem did, from the coupon now and (``counts``) this customer's
     redemptions of it before the call and now.
 
-    - The coupon shows no redemption at all: it did not happen.
-    - The count went up by one: it did. Unchanged: it did not. Where the latest redemption's
-      bill number says otherwise, the two disagree and nobody can tell.
+    - The count went up by one: it did. Unchanged: it did not. Where the coupon says
+      otherwise (no redemption at all, or another bill), the two disagree: nobody can tell.
+    - Without counts, a coupon showing no redemption at all: it did not happen.
     - Without counts, only our bill number on the latest redemption says it was ours.
 
     Capillary's redemption time is never used: it names no time zone, so "just now" could
     be hours off, and a redemption by someone else could pass for ours.
     """
     redemption = coupon.redemption if coupon is not None else None
-    if coupon is not None and redemption is None:
-        return Known.DID_NOT_HAPPEN
+    unredeemed = coupon is not None and redemption is None
     bills = (command.bill_number, redemption.bill_number if redemption else None)
     same_bill = bool(bills[0] and bills[1] and bills[0] == bills[1])
     other_bill = bool(bills[0] and bills[1] and bills[0] != bills[1])
     if counts is not None:
         earlier, now = counts
         if now == earlier + 1:
-            return Known.CANNOT_TELL if other_bill else Known.HAPPENED
+            return Known.CANNOT_TELL if other_bill or unredeemed else Known.HAPPENED
         if now == earlier:
             return Known.CANNOT_TELL if same_bill else Known.DID_NOT_HAPPEN
         return Known.CANNOT_TELL
-    if same_bill:
-        return Known.HAPPENED
-    return Known.CANNOT_TELL
+    if unredeemed:
+        return Known.DID_NOT_HAPPEN
+    return Known.HAPPENED if same_bill else Known.CANNOT_TELL
+
+
+#: ``isredeemable`` refusals that still count the customer's redemptions: the coupon was
+#: found, and (perhaps by our redeem) used up. Any other refusal's count (no such coupon, not
+#: this customer, an unexplained error) may be a placeholder 0, so it tells nothing.
+_USED_UP = frozenset({"696", "711", "714", "716", "728", "736", "738"})
+
+
+def _trusted_count(after: Redeemability) -> int | None:
+    """This customer's redemptions of the coupon, when the answer can be taken at its word."""
+    if after.reason is not None and after.reason.code not in _USED_UP:
+        return None
+    return after.redemptions_by_user
 
 
 def _split_by_owner(

@@ -625,6 +625,43 @@ async def test_counts_and_bill_numbers_that_disagree_cannot_tell(
     assert isinstance(outcome, Unknown) and outcome.known is known
 
 
+def refused(code: int, by_user: int) -> Redeemability:
+    return Redeemability.model_validate(
+        {
+            "code": "GOOD200",
+            "is_redeemable": False,
+            "no_of_redemptions_by_user": by_user,
+            "reason": explain_item(code),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("after", "shown", "known"),
+    [
+        # A refusal that found nothing may count 0 as a placeholder: it says nothing.
+        (refused(701, 0), redeemed_coupon(None, NOW), Known.CANNOT_TELL),
+        (refused(730, 0), redeemed_coupon(None, NOW), Known.CANNOT_TELL),
+        # Used up, perhaps by our redeem: its count is the customer's, and it went up.
+        (refused(716, 1), redeemed_coupon(None, NOW), Known.HAPPENED),
+        (refused(736, 1), redeemed_coupon(None, NOW), Known.HAPPENED),
+        # One more by the count, yet the coupon shows no redemption at all: they disagree.
+        (redeemable(1), coupon("GOOD200"), Known.CANNOT_TELL),
+    ],
+)
+async def test_only_a_count_capillary_stands_behind_decides(
+    capillary: FakeCapillary, after: Redeemability, shown: CouponDetails, known: Known
+) -> None:
+    service = CouponService(capillary, now=lambda: NOW, recheck_after_seconds=0)
+    capillary.checks.extend([redeemable(0), after])
+    capillary.redeems.append(unknown())
+    capillary.gets.append(lookup(shown))
+
+    outcome = await service.execute(Redeem("GOOD200", MOBILE))
+
+    assert isinstance(outcome, Unknown) and outcome.known is known
+
+
 @pytest.mark.parametrize("after", [None, CapillaryItemError(730, "Unknown error")])
 async def test_without_a_count_after_the_call_only_the_bill_tells(
     capillary: FakeCapillary, after: Exception | None
