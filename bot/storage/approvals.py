@@ -198,18 +198,23 @@ class ApprovalStore:
         if to not in (State.DONE, State.FAILED, State.UNKNOWN):
             raise ValueError(f"a request finishes done, failed or unknown, not {to}")
         async with self._lock:
-            cursor = await self._conn.execute(
-                "UPDATE approvals SET state = ?, finished_at = ?, result = ? "
-                "WHERE id = ? AND state = ?",
-                (to, format_time(at), result, request_id, expected),
-            )
-            changed = cursor.rowcount
-            if changed:
-                await self._conn.executemany(
-                    "INSERT OR IGNORE INTO approval_keys (dedup_key, request_id) VALUES (?, ?)",
-                    [(key, request_id) for key in sorted(also_known_as)],
+            await self._conn.execute("BEGIN IMMEDIATE")  # the state and its keys, or neither
+            try:
+                cursor = await self._conn.execute(
+                    "UPDATE approvals SET state = ?, finished_at = ?, result = ? "
+                    "WHERE id = ? AND state = ?",
+                    (to, format_time(at), result, request_id, expected),
                 )
-            await self._conn.commit()
+                changed = cursor.rowcount
+                if changed and also_known_as:
+                    await self._conn.executemany(
+                        "INSERT OR IGNORE INTO approval_keys (dedup_key, request_id) VALUES (?, ?)",
+                        [(key, request_id) for key in sorted(also_known_as)],
+                    )
+                await self._conn.commit()
+            except BaseException:
+                await self._conn.rollback()
+                raise
         if changed and expected is State.PENDING:  # one never started: no longer pending
             await self.recount()
         return await self._require(request_id) if changed else None

@@ -213,6 +213,26 @@ class TestTheSameCustomerTypedAnotherWay:
         later = T0 + timedelta(minutes=1) + DUPLICATE_WINDOW + timedelta(seconds=1)
         assert await store.done_for(by_email, later) is None
 
+    async def test_a_state_whose_keys_cannot_be_stored_is_not_stored_either(
+        self, store: ApprovalStore, database: Path
+    ) -> None:
+        r = await run_to(store, request(Issue("1001", RIYA)), State.EXECUTING, T0)
+        with sqlite3.connect(database) as db:  # the keys' table gone: their insert fails
+            db.execute("ALTER TABLE approval_keys RENAME TO approval_keys_gone")
+        with pytest.raises(sqlite3.OperationalError):
+            await store.finish(
+                r.id,
+                State.DONE,
+                at=T0,
+                result="r",
+                expected=State.EXECUTING,
+                also_known_as=self.ECHOED,
+            )
+        assert (await store.get(r.id)) == r  # still executing: neither half was kept
+        await store.finish(r.id, State.DONE, at=T0, result="r", expected=State.EXECUTING)
+        done = await store.get(r.id)
+        assert done is not None and done.state is State.DONE
+
     async def test_a_failed_request_leaves_no_keys_that_block(self, store: ApprovalStore) -> None:
         r = request(Issue("1001", RIYA))
         await run_to(store, r, State.EXECUTING, T0)
