@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
@@ -80,6 +81,14 @@ CANNOT_POST = frozenset(
 )
 
 
+@dataclass(slots=True)
+class _Turn:
+    """One subject's lock, and how many requests hold or wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Refused:
     """A request that was not stored, and the sentence that says why (mrkdwn)."""
@@ -110,6 +119,7 @@ class ApprovalFlow:
         self._recorder = recorder
         self._currency = currency
         self._now = clock
+        self._running: dict[str, _Turn] = {}  # verb:subject → its lock, while in use
 
     @property
     def store(self) -> ApprovalStore:
@@ -274,6 +284,8 @@ class ApprovalFlow:
             finally:  # the parent shows 🚫 whether or not the thread took the notice
                 await self._set_parent(decided, ParentStatus.REJECTED)
             return
+        if await self._done_for_the_same_customer(decided):
+            return  # said in its thread; the approver reads it there
         refused = await self._say_carrying_out(decided)
         if refused is not None:
             await self._not_carried_out(decided, refused)
@@ -327,13 +339,41 @@ class ApprovalFlow:
     # --- executing -------------------------------------------------------------------------
 
     async def _execute(self, request: Request) -> None:
+        # One request per subject at a time (in this process): a request for the same
+        # customer typed another way is matched by the keys the first one's answer leaves,
+        # so it must not run until the first has finished.
+        async with self._one_at_a_time(request):
+            if await self._done_for_the_same_customer(request):
+                return
+            await self._start_and_finish(request)
+
+    async def _done_for_the_same_customer(self, request: Request) -> bool:
+        """Another request just did the same for this customer, typed another way (found
+        only now, through the identifiers Capillary's answer to it named): this one is
+        failed, never sent, and its thread says why."""
         earlier = await self._store.done_for(request, self._now())
-        if earlier is not None:  # the same person, typed another way: found only now
-            why = f"duplicate of request {earlier.id} (the same customer)"
-            stopped = await self._not_run(request, cards.SAME_CUSTOMER, why)
-            if stopped is not None:
-                await self._tell_not_run(stopped, cards.same_customer_notice(stopped, earlier))
-            return
+        if earlier is None:
+            return False
+        why = f"duplicate of request {earlier.id} (the same customer)"
+        stopped = await self._not_run(request, cards.SAME_CUSTOMER, why)
+        if stopped is not None:
+            await self._tell_not_run(stopped, cards.same_customer_notice(stopped, earlier))
+        return True
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, request: Request) -> AsyncIterator[None]:
+        subject = f"{request.verb.value}:{request.subject}"
+        turn = self._running.setdefault(subject, _Turn())
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if turn.users == 0:  # nobody holds or waits for it
+                del self._running[subject]
+
+    async def _start_and_finish(self, request: Request) -> None:
         started = await self._store.start(request.id)
         if started is None:
             return  # another click, process or recovery got here first

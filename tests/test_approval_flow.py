@@ -7,6 +7,7 @@ the clock, and recovery of what a previous run left."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -389,10 +390,25 @@ class TestTheSameCustomerTypedAnotherWay:
         told = world.thread_text(stopped)
         assert f"was not carried out: <{by_mobile.link}|request {by_mobile.id}> did the" in told
         assert "names r•••@example.com too" in told and "riya.sharma" not in told
+        said = [m.text for m in world.emulator.state.ephemerals(LEAD) if "You approved" in m.text]
+        assert said == [said[0]] and "from series 1001" in said[0]  # not told of the second
         outcomes = world.trail.of(AuditEventKind.OUTCOME)
         (not_run,) = [e for e in outcomes if e.approval_id == by_email.id]
         assert not_run.outcome is AuditOutcome.FAILED
         assert not_run.detail is not None and by_mobile.id in not_run.detail
+
+    async def test_two_approved_at_the_same_moment_are_sent_once(self, world: World) -> None:
+        by_mobile = await world.asked(Issue("1001", RIYA))
+        by_email = await world.asked(Issue("1001", self.EMAIL))
+        decided = [
+            await world.flow.decide(r.id, approver, None, approve=True, note=None)
+            for r, approver in ((by_mobile, LEAD), (by_email, LEAD2))
+        ]
+        assert all(isinstance(d, Request) for d in decided)
+        await asyncio.gather(*(world.flow.follow_up(d) for d in decided if isinstance(d, Request)))
+        assert world.capillary_calls("/v1.1/coupon/issue") == 1
+        states = {(await world.get(r.id)).state for r in (by_mobile, by_email)}
+        assert states == {State.DONE, State.FAILED}
 
     @pytest.mark.parametrize("typed", ["riya.sharma@example.com", "ext:EXT-5001", "9876543210"])
     async def test_asking_again_any_way_is_a_duplicate_for_ten_minutes(
@@ -700,7 +716,7 @@ class TestTheChannelIsGone:
         await world.flow.follow_up(decided)
         (said,) = world.emulator.state.ephemerals(LEAD)
         assert said.thread_ts == decided.thread_ts
-        assert said.text.startswith("You approved this redeem of GOOD100: it is being sent")
+        assert said.text.startswith("You approved this redeem of GOOD100: it is being carried")
         assert (await world.get(decided.id)).state is State.DONE
         assert world.dms(LEAD) == []
 

@@ -455,8 +455,8 @@ def carrying_out_text(request: Request) -> str:
     """Only to the approver, in the thread, just before the call: their approval is being
     carried out. (Slack refusing it is how the bot learns it can't post there any more.)"""
     return (
-        f"You approved {_this(request)}: it is being sent to Capillary now, and the result "
-        "will be posted in this thread."
+        f"You approved {_this(request)}: it is being carried out now (checked with Capillary "
+        "first), and the result will be posted in this thread."
     )
 
 
@@ -468,7 +468,8 @@ def not_carried_out_text(request: Request, reason: str, currency: str = "₹") -
         f"the bot can no longer post in <#{request.channel}> (Slack: `{escape(reason)}`; it "
         "was removed from the channel, or the channel was archived), so nothing was sent to "
         f"Capillary. *Next step:* tell {mention(request.requester)}; they can ask again in a "
-        "channel the bot is in (`/invite @coupon-bot` adds it back)."
+        "channel the bot is in (`/invite @coupon-bot` adds it back to a channel that isn't "
+        "archived)."
     )
 
 

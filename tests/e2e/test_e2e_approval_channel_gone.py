@@ -103,6 +103,6 @@ async def test_removed_during_the_call_the_redeem_is_kept_and_the_approver_gets_
     thread = " ".join(shown(r) for r in stack.replies(parent))
     assert "redeemed for" not in thread  # the thread took nothing after the removal
     (said,) = stack.emulator.state.ephemerals(LEAD)  # before the call, still in the channel
-    assert said.text.startswith("You approved this redeem of GOOD100: it is being sent")
+    assert said.text.startswith("You approved this redeem of GOOD100: it is being carried")
     assert "not posted in its thread (not_in_channel); telling U02LEAD directly" in caplog.text
     assert "unexpected error" not in caplog.text and "9876543210" not in caplog.text
