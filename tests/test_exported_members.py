@@ -25,6 +25,7 @@ PUBLIC = {
         "CustomerId",
         "CustomerKind",
         "InvalidInputError",
+        "coupon_code",
         "NATIONAL_DIGITS",
         "looks_like_customer",
         "mask_customer",

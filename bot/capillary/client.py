@@ -51,7 +51,7 @@ from bot.capillary.errors import (
     CapillaryRequestError,
     CapillaryTransportError,
 )
-from bot.capillary.identifiers import CustomerId, parse_coupon_code, parse_series_id
+from bot.capillary.identifiers import CustomerId, coupon_code, parse_series_id
 from bot.capillary.models import (
     CouponLookup,
     IssuedCoupon,
@@ -217,7 +217,7 @@ class CapillaryClient:
         validation_code: str | None = None,
     ) -> RedeemedCoupon | OutcomeUnknown:
         """Redeem ``code`` for ``customer``, optionally against a bill. Sent once; never retried."""
-        coupon: dict[str, Any] = {"code": parse_coupon_code(code), "customer": customer.as_params()}
+        coupon: dict[str, Any] = {"code": coupon_code(code), "customer": customer.as_params()}
         if validation_code:
             coupon["validation_code"] = validation_code
         if bill_number is not None or bill_amount is not None:
@@ -231,7 +231,7 @@ class CapillaryClient:
         wanted = [codes] if isinstance(codes, str) else list(codes)
         if not 1 <= len(wanted) <= _MAX_GET_CODES:
             raise ValueError(f"get takes 1 to {_MAX_GET_CODES} coupon codes, not {len(wanted)}.")
-        params = {"code": ",".join(parse_coupon_code(c) for c in wanted)}
+        params = {"code": ",".join(coupon_code(c) for c in wanted)}
         if issued_to_id is not None:
             params["issuedToIds"] = issued_to_id
         return await self._read(_Call("GET", Endpoint.GET, params), parse_get)
@@ -248,12 +248,12 @@ class CapillaryClient:
     async def is_redeemable(self, code: str, customer: CustomerId) -> Redeemability:
         """Whether ``customer`` can redeem ``code`` now; when not, ``reason`` says why."""
         # "extended": series_info then carries discount_type (is coupon_value ₹ or %?).
-        params = {"code": parse_coupon_code(code), "details": "extended", **customer.as_params()}
+        params = {"code": coupon_code(code), "details": "extended", **customer.as_params()}
         return await self._read(_Call("GET", Endpoint.IS_REDEEMABLE, params), parse_is_redeemable)
 
     async def resend(self, code: str, customer: CustomerId) -> ResentCoupon:
         """Send ``code`` to ``customer`` again through the programme's channel (SMS/email)."""
-        params = {"code": parse_coupon_code(code), **customer.as_params()}
+        params = {"code": coupon_code(code), **customer.as_params()}
         # A GET that sends an SMS: retried only when Capillary surely did nothing.
         return await self._read(
             _Call("GET", Endpoint.RESEND, params), parse_resend, idempotent=False

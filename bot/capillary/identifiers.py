@@ -22,6 +22,7 @@ __all__ = [
     "CustomerId",
     "CustomerKind",
     "InvalidInputError",
+    "coupon_code",
     "looks_like_customer",
     "mask_customer",
     "mask_text",
@@ -176,22 +177,35 @@ _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
 
 
 def parse_coupon_code(text: str) -> str:
-    """A coupon code: 1–40 letters, digits, ``-`` or ``_``; Capillary ignores case. Digits
-    only, as many as a mobile number has, are refused: such a code would be shown and
-    audited as it is, and it is far more likely a customer's number typed first."""
+    """A coupon code as an agent types it: 1–40 letters, digits, ``-`` or ``_``; Capillary
+    ignores case. Digits only, as many as a mobile number has, are refused: such a code is
+    shown and audited as it is, and it is far more likely a customer's number typed first.
+    ``code:`` before it says it really is a code (vouchers can be numbers)."""
     code = text.strip()
     _refuse_masked(code)
+    if code[:5].lower() == _CODE_PREFIX:
+        return coupon_code(code[5:])
     if _looks_like_mobile(code):
         raise InvalidInputError(
             f"“{mask_text(code)}” looks like a mobile number, not a coupon code (numbers that "
             "long are never shown, to keep customers' numbers out of the channel). The code "
-            "comes first, then the customer: GOOD100 +919876543210."
+            "comes first, then the customer: GOOD100 +919876543210. If it really is a coupon "
+            "code, type code: before it."
         )
+    return coupon_code(code)
+
+
+def coupon_code(text: str) -> str:
+    """A coupon code's form (1–40 letters, digits, ``-`` or ``_``), upper-cased."""
+    code = text.strip()
     if not _CODE.match(code):
         raise InvalidInputError(
             f"“{_shorten(code)}” is not a coupon code: codes are letters and digits, like GOOD100."
         )
     return code.upper()
+
+
+_CODE_PREFIX = "code:"
 
 
 def parse_series_id(text: str) -> str:

@@ -135,6 +135,15 @@ def test_shorter_numeric_codes_are_still_codes() -> None:
     assert parse_coupon_code("1234567") == "1234567"
 
 
+def test_code_prefix_says_a_long_number_really_is_a_coupon_code() -> None:
+    assert parse_coupon_code("code:98765432") == "98765432"
+    assert parse_coupon_code("CODE:good100") == "GOOD100"
+    with pytest.raises(InvalidInputError, match="type code: before it"):
+        parse_coupon_code("98765432")
+    with pytest.raises(InvalidInputError, match="not a coupon code"):
+        parse_coupon_code("code:")
+
+
 @pytest.mark.parametrize("typed", ["••••3210", "r•••@example.com", "ext ••••5001"])
 def test_a_masked_value_copied_from_the_bot_is_refused_with_what_to_type(typed: str) -> None:
     with pytest.raises(InvalidInputError, match="That is a masked value"):
