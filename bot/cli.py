@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
         "audit",
         help="query or export the audit log, or verify its hash chain",
         description="Filters as in /coupon log: a coupon code, a customer (+91…, email, "
-        "ext:/id:/card:) or a user id (U…), then action=<verb> status=<ok|failed|unknown|"
+        "ext:/id:/card:) or a user as '<@U…>' (a bare U0…/W0… id works too), then "
+        "action=<verb> status=<ok|failed|unknown|"
         "refused> since=<7d|24h|YYYY-MM-DD> limit=<n> (default: every row). Customers are masked.",
     )
     audit.add_argument("filters", nargs="*", help="e.g. GOOD100 action=redeem since=7d")

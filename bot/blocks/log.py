@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
@@ -29,6 +30,11 @@ _WHAT = {
 }
 
 
+#: A bare word shaped like a Slack user id (U or W, then 8 or 10 letters and digits), which
+#: /coupon log reads as a coupon code unless it starts U0/W0 (bot.logquery).
+_LIKE_A_USER_ID = re.compile(r"[UW](?=[A-Z]*\d)[A-Z0-9]{8}(?:[A-Z0-9]{2})?")
+
+
 def describe_filter(f: AuditFilter) -> str:
     """The query in words for people (mrkdwn), customers masked: ``••••3210 action=redeem``."""
     subject = f.code or (f.customer.masked() if f.customer else None) or f.series_id
@@ -54,6 +60,10 @@ def log_message(
             f"No results, refusals or approval steps{about}. "
             "(`coupon-bot audit` lists every row, with each command as received.)"
         )
+        if _LIKE_A_USER_ID.fullmatch(subject):  # searched as the code it also could be
+            text += (
+                f" If {subject} is a person's user id, mention them instead: `/coupon log @name`."
+            )
         return SlackMessage(text, (SectionBlock(text=MarkdownTextObject(text=text)),))
     shown = rows[:LINKED_ROWS]
     lines = [_line(row, links) for row in shown]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.audit import AuditEvent, AuditEventKind, AuditFilter, AuditOutcome, AuditRow
 from bot.blocks.log import LINKED_ROWS, describe_filter, log_message
 from bot.capillary.identifiers import parse_customer
@@ -45,6 +47,15 @@ def test_every_listed_row_is_shown_whole_however_long_the_list() -> None:
     assert len(lines) == LINKED_ROWS
     assert all(line.endswith("|view thread>") for line in lines)  # none cut mid-link
     assert "919876543210" not in "\n".join(sections)
+
+
+@pytest.mark.parametrize(("subject", "hinted"), [("UAF8W1P33", True), ("GOOD100", False)])
+def test_nothing_for_a_code_shaped_like_a_user_id_says_how_to_find_a_person(
+    subject: str, hinted: bool
+) -> None:
+    # Slack ids that don't start U0/W0 are read as codes (WELCOME50 is a code, too).
+    text = log_message(subject, [], {}).text
+    assert (f"If {subject} is a person's user id, mention them instead" in text) is hinted
 
 
 def test_a_user_filter_is_named_with_a_mention_and_a_code_is_escaped() -> None:
