@@ -239,9 +239,7 @@ class CouponService:
             return await self._reconcile_redeem(command, unknown)
         return Unknown(command, unknown, Known.CANNOT_TELL, self._now())
 
-    async def _dispatch(
-        self, command: Get | SeriesInfo | Check | Resend | Issue | Redeem
-    ) -> Outcome:
+    async def _dispatch(self, command: Get | SeriesInfo | Check | Resend | Issue) -> Outcome:
         match command:
             case Get():
                 return await self._get(command)
@@ -254,8 +252,6 @@ class CouponService:
                 return Resent(command, await self._capillary.resend(command.code, command.customer))
             case Issue():
                 return await self._issue(command)
-            case Redeem():
-                return await self._redeem(command, None)
 
     async def _get(self, command: Get) -> Outcome:
         by_id = command.customer and command.customer.kind is CustomerKind.ID
