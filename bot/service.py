@@ -311,6 +311,14 @@ class CouponService:
             now_count = _trusted_count(after) if after is not None else None
             if now_count is not None:
                 counts = (before.redemptions_by_user, now_count)
+            if (
+                after is not None
+                and after.reason is not None
+                and now_count == before.redemptions_by_user
+            ):
+                # Redeemable before the call and used up now, yet this customer has not one
+                # redemption more: the answer contradicts itself, so it can't settle this.
+                return Unknown(command, unknown, Known.CANNOT_TELL, self._now(), coupon)
         known = _redemption_verdict(coupon, command, counts)
         return Unknown(command, unknown, known, self._now(), coupon)
 

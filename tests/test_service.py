@@ -647,6 +647,9 @@ def refused(code: int, by_user: int) -> Redeemability:
         (refused(736, 1), redeemed_coupon(None, NOW), Known.HAPPENED),
         # One more by the count, yet the coupon shows no redemption at all: they disagree.
         (redeemable(1), coupon("GOOD200"), Known.CANNOT_TELL),
+        # Used up since the check before the call, yet not one more by this customer.
+        (refused(716, 0), redeemed_coupon(None, NOW), Known.CANNOT_TELL),
+        (refused(738, 0), coupon("GOOD200"), Known.CANNOT_TELL),
     ],
 )
 async def test_only_a_count_capillary_stands_behind_decides(
