@@ -29,6 +29,7 @@ from bot.capillary.identifiers import (
     parse_coupon_code,
     parse_customer,
     parse_series_id,
+    scrub,
 )
 from bot.commands import (
     Check,
@@ -240,7 +241,8 @@ def _at_most(verb: Verb, args: list[str], limit: int) -> None:
     if extra:
         what = "is one too many" if len(extra) == 1 else "are too many"
         takes = _SYNTAX[verb].takes
-        raise UsageError(f"`{verb}` takes {takes}; “{_shorten(' '.join(extra))}” {what}.", verb)
+        shown = _shorten(scrub(" ".join(extra)))  # it may hold a customer's number
+        raise UsageError(f"`{verb}` takes {takes}; “{shown}” {what}.", verb)
 
 
 #: Help topics that aren't verbs: approving is a button, and ``pending`` is where it starts.

@@ -215,6 +215,7 @@ def test_no_form_is_opened_with_garbage(text: str, complaint: str) -> None:
         ("frobnicate", "I don't know “frobnicate”. Try `/coupon help`.", None),
         ("redem GOOD100", "I don't know “redem”. Did you mean `redeem`? Try `/coupon help`.", None),
         ("lookpu GOOD100", "Did you mean `lookup`?", None),
+        ("check GOOD100 +919876543210 +919812345678", "“••••5678” is one too many", Verb.CHECK),
         ("help frob", "I don't know “frob”", Verb.HELP),
         ("help redeem now", "`help` takes at most one verb; “now” is one too many.", Verb.HELP),
         (

@@ -190,7 +190,7 @@ def parse_coupon_code(text: str) -> str:
             f"“{mask_text(code)}” looks like a mobile number, not a coupon code (numbers that "
             "long are never shown, to keep customers' numbers out of the channel). The code "
             "comes first, then the customer: GOOD100 +919876543210. If it really is a coupon "
-            "code, type code: before it."
+            "code, type code: before it, with no space (code:12345678)."
         )
     return coupon_code(code)
 
