@@ -63,6 +63,8 @@ STOPPED_MID_CALL = "the bot stopped before Capillary answered"
 _NOT_THIS_USER = frozenset(
     {Blocked.OWN_REQUEST, Blocked.NOT_APPROVER, Blocked.REQUESTER_NOT_ALLOWED}
 )
+#: views.open's answers to a click's trigger that is spent or was never Slack's.
+_STALE_TRIGGER = frozenset({"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"})
 #: What Slack answers where the bot can't post (any more): removed from the channel, the
 #: channel archived or gone, a workspace rule. chat.postMessage / chat.postEphemeral's
 #: documented errors, and chat.update's ``is_inactive`` (archived). Not in here, so never a
@@ -222,7 +224,17 @@ class ApprovalFlow:
             if approve
             else cards.reject_modal(request, self._currency)
         )
-        await self._client.views_open(trigger_id=trigger_id, view=view)
+        try:
+            await self._client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as error:
+            if error.response.get("error") not in _STALE_TRIGGER:
+                raise
+            # Slack gives a click 3 s to open its modal: under load, or for a click that
+            # reached us late, the trigger is spent. Nothing was decided; click again.
+            log.info("approval request %s: the modal's trigger was refused", request.id)
+            await self._client.chat_postEphemeral(
+                channel=request.channel, user=user, text=cards.CLICK_AGAIN
+            )
 
     async def decide(
         self, request_id: str, user: str, user_name: str | None, *, approve: bool, note: str | None
@@ -357,7 +369,16 @@ class ApprovalFlow:
         why = f"duplicate of request {earlier.id} (the same customer)"
         stopped = await self._not_run(request, cards.SAME_CUSTOMER, why)
         if stopped is not None:
-            await self._tell_not_run(stopped, cards.same_customer_notice(stopped, earlier))
+            notice = cards.same_customer_notice(stopped, earlier)
+            try:
+                await self._tell_not_run(stopped, notice)
+            except SLACK_FAILURES as error:  # the channel is gone, say: tell them directly
+                log.warning(
+                    "approval request %s: not run notice not posted (%s)",
+                    stopped.id,
+                    slack_failure(error),
+                )
+                await self._tell_directly(stopped, notice)
         return True
 
     @asynccontextmanager

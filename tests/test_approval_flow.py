@@ -25,7 +25,15 @@ from bot.access import Access
 from bot.approval_flow import CANNOT_POST, STOPPED_MID_CALL, ApprovalFlow, Refused, cannot_post
 from bot.approvals import Request, State
 from bot.audit import AuditEvent, AuditEventKind, AuditOutcome
-from bot.blocks.approvals import GONE, NO_CARD, NO_CHANNEL, NO_THREAD, SAME_CUSTOMER, TOO_LATE
+from bot.blocks.approvals import (
+    CLICK_AGAIN,
+    GONE,
+    NO_CARD,
+    NO_CHANNEL,
+    NO_THREAD,
+    SAME_CUSTOMER,
+    TOO_LATE,
+)
 from bot.capillary.auth import BasicAuth
 from bot.capillary.client import CapillaryClient
 from bot.capillary.identifiers import parse_customer
@@ -250,6 +258,24 @@ class TestOffer:
         assert refused.outcome is AuditOutcome.REFUSED
         assert refused.detail == "approve: own_request"
 
+    @pytest.mark.parametrize("spent", ["used", "expired", "never issued"])
+    async def test_a_click_whose_trigger_is_spent_is_told_to_click_again(
+        self, world: World, spent: str
+    ) -> None:
+        r = await world.asked(Redeem("GOOD100", RIYA))
+        trigger = world.emulator.state.issue_trigger(LEAD)
+        if spent == "used":
+            world.emulator.state.take_trigger(trigger)
+        elif spent == "expired":
+            world.emulator.state.trigger_ttl_seconds = 0
+        else:
+            trigger = "1234.5678.abcdef"
+        await world.flow.offer(r.id, LEAD, SUPPORT, approve=True, trigger_id=trigger)
+        (said,) = world.emulator.state.ephemerals(LEAD)
+        assert said.text == CLICK_AGAIN
+        assert world.emulator.state.views(LEAD) == []
+        assert (await world.get(r.id)).state is State.PENDING
+
     async def test_an_unknown_request_is_gone(self, world: World) -> None:
         trigger = world.emulator.state.issue_trigger(LEAD)
         await world.flow.offer("R0BADBAD0", LEAD, SUPPORT, approve=True, trigger_id=trigger)
@@ -396,6 +422,23 @@ class TestTheSameCustomerTypedAnotherWay:
         (not_run,) = [e for e in outcomes if e.approval_id == by_email.id]
         assert not_run.outcome is AuditOutcome.FAILED
         assert not_run.detail is not None and by_mobile.id in not_run.detail
+
+    async def test_one_stopped_where_the_bot_can_no_longer_post_is_told_directly(
+        self, world: World
+    ) -> None:
+        by_mobile = await world.asked(Issue("1001", RIYA))
+        by_email = await world.asked(Issue("1001", self.EMAIL))
+        first = await world.flow.decide(by_mobile.id, LEAD, "ravi", approve=True, note=None)
+        assert isinstance(first, Request)
+        await world.flow.follow_up(first)
+        kicked(world)
+        second = await world.flow.decide(by_email.id, LEAD2, "lena", approve=True, note=None)
+        assert isinstance(second, Request)
+        await world.flow.follow_up(second)  # nothing raised: the approver is told directly
+        assert world.capillary_calls("/v1.1/coupon/issue") == 1
+        assert (await world.get(by_email.id)).result == SAME_CUSTOMER
+        (dm,) = world.dms(LEAD2)
+        assert "was not carried out" in dm.text and "riya.sharma" not in dm.text
 
     async def test_two_approved_at_the_same_moment_are_sent_once(self, world: World) -> None:
         by_mobile = await world.asked(Issue("1001", RIYA))

@@ -50,6 +50,7 @@ from bot.service import (
 )
 
 __all__ = [
+    "CLICK_AGAIN",
     "GONE",
     "MAX_NOTE",
     "NEED_REASON",
@@ -80,6 +81,10 @@ __all__ = [
 ]
 
 GONE = "This request no longer exists: it may have been made on another copy of the bot."
+CLICK_AGAIN = (
+    "Slack took too long to hand me that click, so its form couldn't open. Nothing was "
+    "decided: click the button again."
+)
 NEED_REASON = "Say why, so the agent knows what to tell the customer."
 MAX_NOTE = 500  # characters of a note or reason kept
 _REQUEST_ID = re.compile(r"R[0-9A-F]{8}")
