@@ -124,6 +124,18 @@ def test_missing_capillary_credentials(capillary: CapillarySettings, missing: st
         assert any(missing in problem for problem in problems), problems
 
 
+def sandbox_env(tmp_path: Path, slack_api_url: str) -> dict[str, str]:
+    """What ``serve`` needs to run on the built-in sandbox against the Slack emulator."""
+    return clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="serve-secret",
+        SLACK_API_URL=slack_api_url,
+        CAPILLARY_BASE_URL="sandbox",
+        COUPON_BOT_POLICY=str(DEMO_POLICY),
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -133,14 +145,7 @@ def free_port() -> int:
 async def test_serve_runs_the_bot_with_the_built_in_sandbox(tmp_path: Path) -> None:
     port = free_port()
     async with running_slack_emulator() as emulator:
-        env = clean_env(
-            tmp_path,
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET="serve-secret",
-            SLACK_API_URL=emulator.api_url,
-            CAPILLARY_BASE_URL="sandbox",
-            COUPON_BOT_POLICY=str(DEMO_POLICY),
-        )
+        env = sandbox_env(tmp_path, emulator.api_url)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -216,14 +221,7 @@ def test_audit_names_an_invalid_setting_in_one_line(tmp_path: Path) -> None:
 
 async def test_a_port_in_use_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
     async with running_slack_emulator() as emulator:
-        env = clean_env(
-            tmp_path,
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET="serve-secret",
-            SLACK_API_URL=emulator.api_url,
-            CAPILLARY_BASE_URL="sandbox",
-            COUPON_BOT_POLICY=str(DEMO_POLICY),
-        )
+        env = sandbox_env(tmp_path, emulator.api_url)
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))
             taken.listen()

@@ -224,16 +224,12 @@ class ApprovalStore:
         :data:`DUPLICATE_WINDOW`, its customer typed the same way or echoed by Capillary as
         this one's: checked again just before a request runs, since one opened while the
         other waited could not be matched then."""
+        key = dedup_key(request.command)
         async with self._lock:
             rows = await self._rows(
                 f"{_SELECT} WHERE id != ? AND {_SAME_KEY} AND {_RECENT_SUCCESS} "
                 "ORDER BY finished_at LIMIT 1",
-                (
-                    request.id,
-                    *(dedup_key(request.command),) * 2,
-                    *_RECENTLY,
-                    format_time(now - DUPLICATE_WINDOW),
-                ),
+                (request.id, key, key, *_RECENTLY, format_time(now - DUPLICATE_WINDOW)),
             )
         return rows[0] if rows else None
 

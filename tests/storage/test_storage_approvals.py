@@ -183,11 +183,17 @@ class TestTheSameCustomerTypedAnotherWay:
             assert await store.start(r.id)
         else:
             await run_to(store, r, State.EXECUTING, at)
-        done = await store.finish(
-            r.id, State.DONE, at=at, result="r", expected=State.EXECUTING, also_known_as=self.ECHOED
-        )
+        done = await self.finish(store, r, State.DONE, at)
         assert done is not None
         return done
+
+    async def finish(
+        self, store: ApprovalStore, r: Request, to: State, at: datetime = T0
+    ) -> Request | None:
+        """Executing → ``to``, with the customer's echoed keys."""
+        return await store.finish(
+            r.id, to, at=at, result="r", expected=State.EXECUTING, also_known_as=self.ECHOED
+        )
 
     async def test_a_new_request_by_an_echoed_key_is_a_duplicate(
         self, store: ApprovalStore
@@ -220,14 +226,7 @@ class TestTheSameCustomerTypedAnotherWay:
         with sqlite3.connect(database) as db:  # the keys' table gone: their insert fails
             db.execute("ALTER TABLE approval_keys RENAME TO approval_keys_gone")
         with pytest.raises(sqlite3.OperationalError):
-            await store.finish(
-                r.id,
-                State.DONE,
-                at=T0,
-                result="r",
-                expected=State.EXECUTING,
-                also_known_as=self.ECHOED,
-            )
+            await self.finish(store, r, State.DONE)
         assert (await store.get(r.id)) == r  # still executing: neither half was kept
         await store.finish(r.id, State.DONE, at=T0, result="r", expected=State.EXECUTING)
         done = await store.get(r.id)
@@ -236,14 +235,7 @@ class TestTheSameCustomerTypedAnotherWay:
     async def test_a_failed_request_leaves_no_keys_that_block(self, store: ApprovalStore) -> None:
         r = request(Issue("1001", RIYA))
         await run_to(store, r, State.EXECUTING, T0)
-        await store.finish(
-            r.id,
-            State.FAILED,
-            at=T0,
-            result="r",
-            expected=State.EXECUTING,
-            also_known_as=self.ECHOED,
-        )
+        await self.finish(store, r, State.FAILED)
         by_email = request(Issue("1001", self.EMAIL), at=T0 + timedelta(minutes=1))
         assert await store.open(by_email, limit=None) == Opened(by_email)
 
